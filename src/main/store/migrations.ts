@@ -1,0 +1,113 @@
+/**
+ * Ordered schema migrations. Append only: a shipped migration is never edited, because users'
+ * databases already ran it. `user_version` records how many have been applied.
+ */
+export const migrations: string[] = [
+  `
+  CREATE TABLE labs (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('demo', 'real')),
+    description TEXT NOT NULL DEFAULT '',
+    settings TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE nodes (
+    id INTEGER PRIMARY KEY,
+    lab_id INTEGER NOT NULL REFERENCES labs(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    host TEXT NOT NULL,
+    port INTEGER NOT NULL DEFAULT 22,
+    user TEXT NOT NULL,
+    auth TEXT NOT NULL,              -- JSON {kind, keyPath}; never a password or passphrase
+    jump_host TEXT,
+    facts TEXT,                      -- JSON, from preflight
+    preflight TEXT,                  -- JSON checklist, from preflight
+    created_at TEXT NOT NULL,
+    UNIQUE (lab_id, name)
+  );
+  CREATE TABLE host_keys (
+    id INTEGER PRIMARY KEY,
+    host TEXT NOT NULL,
+    port INTEGER NOT NULL,
+    algorithm TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,       -- SHA256:… as ssh-keygen -lf prints it
+    key TEXT NOT NULL,               -- base64 public key blob
+    trusted_at TEXT NOT NULL,
+    UNIQUE (host, port)
+  );
+  CREATE TABLE setup_steps (
+    id INTEGER PRIMARY KEY,
+    lab_id INTEGER NOT NULL REFERENCES labs(id) ON DELETE CASCADE,
+    wizard TEXT NOT NULL,
+    step TEXT NOT NULL,
+    node_id INTEGER REFERENCES nodes(id) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    detail TEXT,
+    at TEXT NOT NULL
+  );
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL,
+    progress REAL,
+    step TEXT NOT NULL DEFAULT '',
+    result TEXT,
+    error TEXT,
+    started_at TEXT NOT NULL,
+    ended_at TEXT
+  );
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    lab_id INTEGER REFERENCES labs(id) ON DELETE SET NULL,
+    job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+    vm TEXT NOT NULL,
+    strategy TEXT NOT NULL,
+    workload TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}',
+    environment TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL,
+    metrics TEXT NOT NULL DEFAULT '{}',
+    error TEXT,
+    started_at TEXT NOT NULL,
+    ended_at TEXT
+  );
+  CREATE TABLE samples (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    t_ms REAL NOT NULL,              -- milliseconds since the run started
+    series TEXT NOT NULL,
+    value REAL NOT NULL
+  );
+  CREATE INDEX samples_run ON samples (run_id, series, t_ms);
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    t_ms REAL NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX events_run ON events (run_id, t_ms);
+  CREATE TABLE logs (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    level TEXT NOT NULL,
+    message TEXT NOT NULL,
+    job_id TEXT,
+    run_id INTEGER
+  );
+  CREATE INDEX logs_job ON logs (job_id);
+  CREATE TABLE tags (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (run_id, tag)
+  );
+  CREATE TABLE notes (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    at TEXT NOT NULL
+  );
+  `,
+]
