@@ -1,41 +1,19 @@
-import { z } from 'zod'
+import type { z } from 'zod'
+import { appInputs, type AppResults } from './contract/app'
 import type { ApiError } from './errors'
-import type { AppInfo, DoctorCheck, JobInfo, Lab, RunSummary } from './domain'
 import type { ApiEvent, EventListener } from './events'
 
 /**
  * The one contract every door implements. Each method has an input schema (checked at the door)
- * and a result type. Adding a method here makes the compiler ask every door and the core for it.
+ * and a result type; each area keeps its part in `contract/`. Adding a method makes the compiler
+ * ask the core for its handler.
  */
-const none = z.object({}).strict()
-const name = z
-  .string()
-  .trim()
-  .min(1, 'a name is required')
-  .max(64, 'at most 64 characters')
-  .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._-]*$/u, 'letters, digits, space, dot, dash and underscore only')
-
 export const inputs = {
-  'app.info': none,
-  'doctor.run': none,
-  'labs.list': none,
-  'labs.create': z.object({ name, description: z.string().max(2000).default('') }).strict(),
-  'labs.remove': z.object({ id: z.number().int().positive() }).strict(),
-  'jobs.list': none,
-  'jobs.cancel': z.object({ id: z.string().min(1) }).strict(),
-  'runs.list': z.object({ labId: z.number().int().positive().optional() }).strict(),
+  ...appInputs,
 } as const
 
-export interface Results {
-  'app.info': AppInfo
-  'doctor.run': DoctorCheck[]
-  'labs.list': Lab[]
-  'labs.create': Lab
-  'labs.remove': { removed: boolean }
-  'jobs.list': JobInfo[]
-  'jobs.cancel': { cancelled: boolean }
-  'runs.list': RunSummary[]
-}
+/** Each area's results; an area adds its interface here and its schemas to `inputs`. */
+export interface Results extends AppResults {}
 
 export type Method = keyof typeof inputs & keyof Results
 export type Input<M extends Method> = z.input<(typeof inputs)[M]>

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs'
+import type { AppResults } from '../../shared/contract/app'
+import type { ParsedInput } from '../../shared/api'
+import { MigLabError } from '../../shared/errors'
+import type { Services } from '../services'
+import { runDoctor } from '../system/doctor'
+
+type AppHandlers = { [M in keyof AppResults]: (input: ParsedInput<M>) => Promise<AppResults[M]> }
+
+const version = (): string =>
+  (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
+export function appHandlers(s: Services): AppHandlers {
+  return {
+    'app.info': async () => ({ version: version(), door: s.door, dataDir: s.dataDir, dbPath: s.dbPath, platform: `${process.platform} ${process.arch}` }),
+    'doctor.run': () => runDoctor(),
+    'labs.list': async () => s.labs.list(),
+    'labs.create': async ({ name, description }) => {
+      const lab = s.labs.create({ name, kind: 'real', description })
+      s.bus.emit({ type: 'labs.changed' })
+      return lab
+    },
+    'labs.remove': async ({ id }) => {
+      if (!s.labs.get(id)) throw new MigLabError('lab_not_found', `No lab with id ${id}.`, { hint: 'Reload the Labs page.' })
+      const removed = s.labs.remove(id)
+      s.bus.emit({ type: 'labs.changed' })
+      return { removed }
+    },
+    'jobs.list': async () => s.jobs.list(),
+    'jobs.cancel': async ({ id }) => ({ cancelled: s.jobs.cancel(id) }),
+    'runs.list': async ({ labId }) => s.runs.list(labId),
+  }
+}
