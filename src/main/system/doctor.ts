@@ -1,17 +1,21 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import type { DoctorCheck } from '../../shared/domain'
 import { probeKvm } from '../hypervisors/qemu/accel'
 import { which } from './which'
 
 const APT = 'apt-get install --no-install-recommends'
 
-/** Where the Electron runtime binary is, if the optional `electron` package could download it. */
+/**
+ * Where the Electron runtime binary is, if the optional `electron` package could download it.
+ * Reads the package's path.txt (as its index.js does) rather than loading the module.
+ */
 export function electronBinary(): string | undefined {
   try {
-    const require = createRequire(import.meta.url)
-    const path = require('electron') as unknown
-    return typeof path === 'string' && existsSync(path) ? path : undefined
+    const pkg = createRequire(import.meta.url).resolve('electron/package.json')
+    const binary = join(dirname(pkg), 'dist', readFileSync(join(dirname(pkg), 'path.txt'), 'utf8').trim())
+    return existsSync(binary) ? binary : undefined
   } catch {
     return undefined
   }

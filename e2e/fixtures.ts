@@ -1,0 +1,53 @@
+import { test as base } from '@playwright/test'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export interface MigLabServer {
+  /** The address `miglab serve` printed, token included. */
+  url: string
+  /** Same origin without the token. */
+  origin: string
+  dataDir: string
+  dbPath: string
+}
+
+/** Starts the real `miglab serve` (browser door + core + SQLite) on a fresh data dir for each test file. */
+async function startServer(): Promise<{ server: MigLabServer; child: ChildProcess }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'miglab-e2e-'))
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/miglab.mjs', import.meta.url)), 'serve', '--port', '0'], {
+    env: { ...process.env, MIGLAB_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`miglab serve printed no URL in 60 s:\n${out}`)), 60_000)
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = out.match(/(http:\/\/127\.0\.0\.1:\d+\/#token=\S+)/)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1])
+      }
+    })
+    child.on('exit', (code) => reject(new Error(`miglab serve exited (${code}):\n${out}`)))
+  })
+  return { server: { url, origin: new URL(url).origin, dataDir, dbPath: join(dataDir, 'miglab.sqlite') }, child }
+}
+
+export const test = base.extend<object, { miglab: MigLabServer }>({
+  miglab: [
+    async ({}, use) => {
+      const { server, child } = await startServer()
+      await use(server)
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
+      rmSync(server.dataDir, { recursive: true, force: true })
+    },
+    { scope: 'worker' },
+  ],
+})
+
+export { expect } from '@playwright/test'

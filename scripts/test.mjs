@@ -1,0 +1,60 @@
+// `npm test`: typecheck, build, unit + integration (vitest), end-to-end (Playwright in Chromium).
+// Runs every stage even when one fails, prints each runner's summary, then one closing line.
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const bin = (pkg, file) => join(root, 'node_modules', pkg, file)
+const reports = mkdtempSync(join(tmpdir(), 'miglab-test-reports-'))
+const extra = process.argv.slice(2)
+
+function stage(name, args, env = {}) {
+  console.log(`\n━━ ${name} ━━`)
+  const started = Date.now()
+  const { status } = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } })
+  return { name, ok: status === 0, seconds: (Date.now() - started) / 1000 }
+}
+
+const readJson = (file) => {
+  try {
+    return JSON.parse(readFileSync(join(reports, file), 'utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+const stages = [
+  stage('typecheck', [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json', '--noEmit']),
+  stage('build', [bin('electron-vite', 'bin/electron-vite.js'), 'build']),
+  stage('unit + integration (vitest)', [bin('vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${join(reports, 'vitest.json')}`, ...extra]),
+  stage('end-to-end (playwright, chromium)', [bin('@playwright/test', 'cli.js'), 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_FILE: join(reports, 'playwright.json') }),
+]
+
+const v = readJson('vitest.json')
+const p = readJson('playwright.json')
+const counts = { passed: 0, failed: 0, skipped: 0 }
+console.log('\n━━ summary ━━')
+if (v) {
+  const skipped = v.numPendingTests + v.numTodoTests
+  console.log(`vitest:     ${v.numPassedTests} passed, ${v.numFailedTests} failed, ${skipped} skipped (${v.numTotalTestSuites} suites)`)
+  counts.passed += v.numPassedTests
+  counts.failed += v.numFailedTests
+  counts.skipped += skipped
+}
+if (p) {
+  const passed = p.stats.expected + p.stats.flaky
+  console.log(`playwright: ${passed} passed, ${p.stats.unexpected} failed, ${p.stats.skipped} skipped`)
+  counts.passed += passed
+  counts.failed += p.stats.unexpected
+  counts.skipped += p.stats.skipped
+}
+for (const s of stages) console.log(`${s.ok ? '✔' : '✘'} ${s.name} (${s.seconds.toFixed(1)} s)`)
+const failedStages = stages.filter((s) => !s.ok).length
+// A stage that failed without a failing test (typecheck, build, a crashed runner) still counts.
+if (failedStages && !counts.failed) counts.failed = failedStages
+rmSync(reports, { recursive: true, force: true })
+console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`)
+process.exit(failedStages || counts.failed ? 1 : 0)

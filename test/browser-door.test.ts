@@ -1,0 +1,95 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import type { ServerMessage } from '../src/shared/api'
+import { openBrowserDoor, type BrowserDoor } from '../src/main/doors/http-ws'
+import { tempCore, tempDir } from './helpers'
+
+let door: BrowserDoor
+let dispose: () => Promise<void>
+
+beforeAll(async () => {
+  const t = tempCore()
+  dispose = t.dispose
+  const rendererDir = tempDir()
+  mkdirSync(join(rendererDir, 'assets'))
+  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>MigLab</title>')
+  writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)')
+  writeFileSync(join(rendererDir, '..', 'secret.txt'), 'outside the renderer')
+  door = await openBrowserDoor({ core: t.core, rendererDir, port: 0 })
+})
+afterAll(async () => {
+  await door.close()
+  await dispose()
+})
+
+const origin = () => `http://127.0.0.1:${door.port}`
+
+/** Resolves with the HTTP status of a WebSocket handshake (101 accepted, anything else refused). */
+function handshake(path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${door.port}${path}`, { headers })
+    ws.on('open', () => {
+      ws.close()
+      resolve(101)
+    })
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
+    ws.on('error', (err) => (err.message.includes('403') ? resolve(403) : reject(err)))
+  })
+}
+
+function get(path: string, host?: string): Promise<{ status: number; body: string; csp?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: door.port, path, headers: host ? { host } : {} }, (res) => {
+      let body = ''
+      res.on('data', (d) => (body += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, csp: res.headers['content-security-policy'] as string | undefined }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('browser door', () => {
+  it('listens on 127.0.0.1 only, with the token in the URL fragment', () => {
+    expect(door.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${door.port}/#token=[\\w-]{32}$`))
+  })
+
+  it('serves the renderer with a CSP, and nothing outside it', async () => {
+    const page = await get('/')
+    expect(page.status).toBe(200)
+    expect(page.body).toContain('<title>MigLab</title>')
+    expect(page.csp).toContain("default-src 'self'")
+    expect((await get('/assets/app.js')).status).toBe(200)
+    expect((await get('/../secret.txt')).status).toBe(404)
+    expect((await get('/%2e%2e/secret.txt')).status).toBe(404)
+  })
+
+  it('refuses a foreign Host header (DNS rebinding)', async () => {
+    expect((await get('/', `evil.example:${door.port}`)).status).toBe(403)
+  })
+
+  it('refuses the socket without the token, with a wrong token, or from a foreign Origin', async () => {
+    expect(await handshake('/api', { Origin: origin() })).toBe(403)
+    expect(await handshake('/api?token=wrong', { Origin: origin() })).toBe(403)
+    expect(await handshake(`/api?token=${door.token}`, { Origin: 'http://evil.example' })).toBe(403)
+    expect(await handshake(`/api?token=${door.token}`, {})).toBe(403)
+    expect(await handshake(`/api?token=${door.token}`, { Origin: origin() })).toBe(101)
+  })
+
+  it('round-trips a call to the SQLite-backed core and pushes events', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${door.port}/api?token=${door.token}`, { headers: { Origin: origin() } })
+    const messages: ServerMessage[] = []
+    ws.on('message', (d) => messages.push(JSON.parse(d.toString()) as ServerMessage))
+    await new Promise((r) => ws.on('open', r))
+    ws.send(JSON.stringify({ id: 7, method: 'labs.create', input: { name: 'over-the-wire' } }))
+    ws.send(JSON.stringify({ id: 8, method: 'labs.create', input: { name: '' } }))
+    await expect.poll(() => messages.filter((m) => m.kind === 'response').length).toBe(2)
+    expect(messages).toContainEqual(expect.objectContaining({ kind: 'response', id: 7, ok: true, result: expect.objectContaining({ name: 'over-the-wire' }) }))
+    expect(messages).toContainEqual(expect.objectContaining({ kind: 'response', id: 8, ok: false, error: expect.objectContaining({ code: 'invalid_input' }) }))
+    expect(messages).toContainEqual({ kind: 'event', event: { type: 'labs.changed' } })
+    ws.close()
+  })
+})

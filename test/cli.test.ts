@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { DoctorCheck } from '../src/shared/domain'
+import { tempDir } from './helpers'
+
+const bin = join(__dirname, '..', 'bin', 'miglab.mjs')
+const dataDir = tempDir()
+const env = { ...process.env, MIGLAB_DATA_DIR: dataDir }
+const miglab = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', timeout: 60_000 })
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
+
+describe('CLI door', () => {
+  it('prints help listing its commands', () => {
+    const out = miglab('--help')
+    expect(out.status).toBe(0)
+    for (const command of ['serve', 'doctor', 'db']) expect(out.stdout).toContain(command)
+  })
+
+  it('db path honours MIGLAB_DATA_DIR', () => {
+    expect(miglab('db', 'path').stdout.trim()).toBe(join(dataDir, 'miglab.sqlite'))
+  })
+
+  it('doctor --json reports each requirement with a fix for what is missing', () => {
+    const checks = JSON.parse(miglab('doctor', '--json').stdout) as DoctorCheck[]
+    const ids = checks.map((c) => c.id)
+    expect(ids).toEqual(expect.arrayContaining(['electron', 'chromium', 'root', 'linux', 'kvm', 'qemu', 'sshd', 'mpirun', 'ganesha']))
+    for (const c of checks) if (c.status !== 'ok') expect(c.hint, c.id).toBeTruthy()
+    const sshd = checks.find((c) => c.id === 'sshd')!
+    expect(sshd.status === 'ok').toBe(existsSync('/usr/sbin/sshd'))
+    const root = checks.find((c) => c.id === 'root')!
+    expect(root.status === 'ok').toBe(process.getuid?.() === 0)
+  })
+
+  it('refuses a bad port with a clear message and a non-zero exit', () => {
+    const out = miglab('serve', '--port', 'eighty')
+    expect(out.status).toBe(1)
+    expect(out.stderr).toContain('--port must be 0..65535')
+  })
+
+  it('an unknown command exits non-zero with help', () => {
+    const out = miglab('frobnicate')
+    expect(out.status).not.toBe(0)
+    expect(out.stderr).toMatch(/unknown command/i)
+  })
+})
+
