@@ -110,4 +110,14 @@ export const migrations: string[] = [
     at TEXT NOT NULL
   );
   `,
+  `
+  CREATE TABLE transcripts (
+    id INTEGER PRIMARY KEY,
+    node_id INTEGER REFERENCES nodes(id) ON DELETE SET NULL,
+    run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    at TEXT NOT NULL
+  );
+  `,
 ]

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react'
 import { useCall } from './api'
+import { navigate, param } from './nav'
 import { FirstRun } from './pages/FirstRun'
 import { LabsPage } from './pages/Labs'
 import { MigratePage } from './pages/Migrate'
@@ -16,20 +17,21 @@ const PAGES = [
 ] as const
 type PageId = (typeof PAGES)[number]['id']
 
-/** The page lives in the URL's query (`?page=runs`), so reloads and links keep it; the fragment holds the token. */
+/** Follows the URL, so reloads and links keep the page; `navigate` changes it. */
 function usePage(): [PageId | undefined, (p: PageId) => void] {
-  const read = () => new URLSearchParams(location.search).get('page') as PageId | null
-  const [page, setPage] = useState<PageId | undefined>(read() ?? undefined)
+  const read = () => (param('page') as PageId | null) ?? undefined
+  const [page, setPage] = useState(read)
+  // A new key per navigation remounts the page, so it rereads its URL parameters.
+  const [, setVisit] = useState(0)
   useEffect(() => {
-    const onPop = () => setPage(read() ?? undefined)
+    const onPop = () => {
+      setPage(read())
+      setVisit((v) => v + 1)
+    }
     addEventListener('popstate', onPop)
     return () => removeEventListener('popstate', onPop)
   }, [])
-  const go = (p: PageId) => {
-    history.pushState(null, '', `?page=${p}${location.hash}`)
-    setPage(p)
-  }
-  return [page, go]
+  return [page, (p) => navigate(p)]
 }
 
 export function App() {
@@ -66,7 +68,7 @@ export function App() {
           )}
         </div>
       </nav>
-      <main className="page">{firstRun ? <FirstRun onOpenLabs={() => go('labs')} /> : <current.Page />}</main>
+      <main className="page">{firstRun ? <FirstRun onOpenLabs={() => go('labs')} /> : <current.Page key={location.search} />}</main>
     </div>
   )
 }

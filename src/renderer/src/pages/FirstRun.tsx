@@ -1,6 +1,28 @@
+import { useState } from 'react'
+import type { JobInfo } from '../../../shared/domain'
+import type { ApiError } from '../../../shared/errors'
+import { asApiError, useApi } from '../api'
+import { ErrorBox } from '../ErrorBox'
+import { JobProgress } from '../JobProgress'
+import { navigate } from '../nav'
 import { Doctor } from './Doctor'
 
 export function FirstRun({ onOpenLabs }: { onOpenLabs: () => void }) {
+  const api = useApi()
+  const [job, setJob] = useState<JobInfo>()
+  const [error, setError] = useState<ApiError>()
+  const createDemo = async () => {
+    try {
+      setError(undefined)
+      setJob(await api.call('demo.up', {}))
+    } catch (err) {
+      setError(asApiError(err))
+    }
+  }
+  const finished = (j: JobInfo) => {
+    const labId = (j.result as { labId?: number } | undefined)?.labId
+    if (j.status === 'succeeded') navigate('labs', labId ? { lab: labId } : {})
+  }
   return (
     <div className="first-run">
       <section className="hero">
@@ -12,11 +34,13 @@ export function FirstRun({ onOpenLabs }: { onOpenLabs: () => void }) {
           chart and export.
         </p>
         <div className="actions">
-          <button className="primary" disabled title="Arrives with the demo lab">
+          <button className="primary" onClick={() => void createDemo()} disabled={job?.status === 'running'}>
             Create demo lab
           </button>
           <button onClick={onOpenLabs}>Add my lab</button>
         </div>
+        {error && <ErrorBox error={error} />}
+        {job && <JobProgress key={job.id} job={job} onDone={finished} />}
         <p className="muted small">
           The demo lab builds two lab nodes on this Linux machine (network namespaces with their own SSH servers and a QEMU
           guest), so you can learn MigLab without hardware.

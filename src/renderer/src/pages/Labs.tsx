@@ -2,6 +2,9 @@ import { useState, type FormEvent } from 'react'
 import type { ApiError } from '../../../shared/errors'
 import { asApiError, useApi, useCall } from '../api'
 import { ErrorBox } from '../ErrorBox'
+import { DemoLabPanel } from '../labs/DemoLabPanel'
+import { LabDetail } from '../labs/LabDetail'
+import { navigate, param } from '../nav'
 
 export function LabsPage() {
   const api = useApi()
@@ -35,6 +38,9 @@ export function LabsPage() {
     }
   }
 
+  const selected = labs.data?.find((l) => l.id === Number(param('lab')))
+  if (selected) return <LabDetail lab={selected} onChanged={labs.reload} />
+
   return (
     <div>
       <header className="page-head">
@@ -47,7 +53,11 @@ export function LabsPage() {
         {labs.data?.map((lab) => (
           <article key={lab.id} className="card lab" data-testid="lab-card">
             <header>
-              <h2>{lab.name}</h2>
+              <h2>
+                <a href={`?page=labs&lab=${lab.id}${location.hash}`} onClick={(e) => (e.preventDefault(), navigate('labs', { lab: lab.id }))}>
+                  {lab.name}
+                </a>
+              </h2>
               <span className={`badge ${lab.kind}`}>{lab.kind === 'demo' ? 'demo lab' : 'lab'}</span>
             </header>
             {lab.description && <p>{lab.description}</p>}
@@ -62,6 +72,7 @@ export function LabsPage() {
           </article>
         ))}
       </section>
+      {labs.data && !labs.data.some((l) => l.kind === 'demo') && <DemoLabPanel />}
       <form className="card form" onSubmit={(e) => void create(e)} aria-label="Add a lab">
         <h2>Add a lab</h2>
         <label>

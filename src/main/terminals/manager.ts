@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto'
+import type { Duplex } from 'node:stream'
+import { MigLabError } from '../../shared/errors'
+import type { EventBus } from '../events'
+
+export interface ShellLike {
+  stream: Duplex
+  resize(cols: number, rows: number): void
+  close(): void
+}
+
+export type ShellOpener = (nodeId: number, size: { cols: number; rows: number }) => Promise<{ shell: ShellLike; title: string }>
+
+/** Pause the remote stream past this many bytes the renderer has not rendered yet, resume below LOW. */
+export const HIGH_WATER = 1024 * 1024
+export const LOW_WATER = 128 * 1024
+
+interface Terminal {
+  shell: ShellLike
+  unacked: number
+  paused: boolean
+}
+
+/**
+ * Live terminals. Output goes out as events; the renderer acks what xterm.js has written, and the
+ * SSH stream is paused while too much is in flight (xterm drops data past ~50 MB queued).
+ */
+export class TerminalManager {
+  private readonly terminals = new Map<string, Terminal>()
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly openShell: ShellOpener,
+  ) {}
+
+  async open(nodeId: number, cols: number, rows: number): Promise<{ id: string; title: string }> {
+    const { shell, title } = await this.openShell(nodeId, { cols, rows })
+    const id = randomUUID()
+    const t: Terminal = { shell, unacked: 0, paused: false }
+    this.terminals.set(id, t)
+    shell.stream.on('data', (chunk: Buffer) => {
+      t.unacked += chunk.length
+      this.bus.emit({ type: 'terminal.data', id, data: chunk.toString('base64') })
+      if (!t.paused && t.unacked > HIGH_WATER) {
+        t.paused = true
+        shell.stream.pause()
+      }
+    })
+    shell.stream.on('close', () => {
+      if (this.terminals.delete(id)) this.bus.emit({ type: 'terminal.exit', id, reason: 'The shell ended or the connection dropped.' })
+    })
+    return { id, title }
+  }
+
+  input(id: string, data: string): void {
+    this.get(id).shell.stream.write(data)
+  }
+
+  resize(id: string, cols: number, rows: number): void {
+    this.get(id).shell.resize(cols, rows)
+  }
+
+  ack(id: string, bytes: number): void {
+    const t = this.get(id)
+    t.unacked = Math.max(0, t.unacked - bytes)
+    if (t.paused && t.unacked < LOW_WATER) {
+      t.paused = false
+      t.shell.stream.resume()
+    }
+  }
+
+  close(id: string): void {
+    const t = this.terminals.get(id)
+    if (!t) return
+    this.terminals.delete(id)
+    t.shell.close()
+  }
+
+  closeAll(): void {
+    for (const id of [...this.terminals.keys()]) this.close(id)
+  }
+
+  private get(id: string): Terminal {
+    const t = this.terminals.get(id)
+    if (!t) throw new MigLabError('terminal_closed', 'This terminal is closed.', { hint: 'Open a new terminal or reconnect.' })
+    return t
+  }
+}
