@@ -1,6 +1,8 @@
 import { Command } from 'commander'
 import { toApiError } from '../shared/errors'
 import { registerAppCommands } from './cli/app'
+import { registerLabCommands } from './cli/lab'
+import { registerRunCommands } from './cli/run'
 
 // CLI entry: each area registers its commands from its own file under cli/.
 const program = new Command()
@@ -8,6 +10,8 @@ const program = new Command()
   .description('MigLab — lab manager for live VM migration research (CLI door; same history as the app).')
   .showHelpAfterError()
 registerAppCommands(program)
+registerLabCommands(program)
+registerRunCommands(program)
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = toApiError(err)

@@ -2,8 +2,14 @@ import type { EventBus } from './events'
 import type { JobManager } from './jobs/manager'
 import type { Db } from './store/db'
 import type { HostKeysRepo } from './store/hostkeys'
+import type { HostTrust } from './ssh/host-trust'
+import type { SshPool } from './ssh/pool'
+import type { SecretStore } from './ssh/secrets'
 import type { LabsRepo } from './store/labs'
+import type { NodesRepo } from './store/nodes'
 import type { RunsRepo } from './store/runs'
+import type { TranscriptsRepo } from './store/transcripts'
+import type { TerminalManager } from './terminals/manager'
 
 /** What the composition root builds once and hands to every area's handlers. */
 export interface Services {
@@ -16,4 +22,12 @@ export interface Services {
   labs: LabsRepo
   runs: RunsRepo
   hostKeys: HostKeysRepo
+  nodes: NodesRepo
+  /** Node passwords and passphrases: in memory, never in the database. */
+  secrets: SecretStore
+  hostTrust: HostTrust
+  /** One SSH connection per node, keyed by `nodeKey(node.id)`. */
+  ssh: SshPool
+  terminals: TerminalManager
+  transcripts: TranscriptsRepo
 }

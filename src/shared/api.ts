@@ -1,5 +1,9 @@
 import type { z } from 'zod'
 import { appInputs, type AppResults } from './contract/app'
+import { labInputs, type LabResults } from './contract/lab'
+import { migrationInputs, type MigrationResults } from './contract/migration'
+import { nodeInputs, type NodeResults } from './contract/nodes'
+import { terminalInputs, type TerminalResults } from './contract/terminals'
 import type { ApiError } from './errors'
 import type { ApiEvent, EventListener } from './events'
 
@@ -10,10 +14,14 @@ import type { ApiEvent, EventListener } from './events'
  */
 export const inputs = {
   ...appInputs,
+  ...labInputs,
+  ...migrationInputs,
+  ...nodeInputs,
+  ...terminalInputs,
 } as const
 
 /** Each area's results; an area adds its interface here and its schemas to `inputs`. */
-export interface Results extends AppResults {}
+export interface Results extends AppResults, LabResults, MigrationResults, NodeResults, TerminalResults {}
 
 export type Method = keyof typeof inputs & keyof Results
 export type Input<M extends Method> = z.input<(typeof inputs)[M]>

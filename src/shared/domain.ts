@@ -31,6 +31,79 @@ export interface LabNode {
   jumpHost?: string
   /** Facts gathered by preflight (OS, CPU, RAM…), absent until the first check. */
   facts?: Record<string, unknown>
+  /** The last preflight checklist, absent until the first check. */
+  preflight?: { at: string; checks: PreflightCheck[] }
+}
+
+/** A host found in an OpenSSH client config (~/.ssh/config), ready to become a node. */
+export interface SshConfigCandidate {
+  /** The Host alias. */
+  name: string
+  host: string
+  port: number
+  user: string
+  /** IdentityFile, with ~ expanded. */
+  keyPath?: string
+  /** ProxyJump as written (an alias or [user@]host[:port]). */
+  jumpHost?: string
+}
+
+/** An open SSH connection to a node and the host key it was accepted with. */
+export interface NodeConnection {
+  nodeId: number
+  host: string
+  port: number
+  user: string
+  algorithm: string
+  /** SHA256:… exactly as `ssh-keygen -lf` prints it. */
+  fingerprint: string
+}
+
+export interface TrustedHostKey {
+  host: string
+  port: number
+  algorithm: string
+  fingerprint: string
+  trustedAt: string
+}
+
+export type CheckStatus = 'pass' | 'warn' | 'fail'
+
+/** One line of a node's preflight checklist. */
+export interface PreflightCheck {
+  id: string
+  label: string
+  status: CheckStatus
+  /** What was found, as a person would say it. */
+  found: string
+  /** What to do when it is not a pass. */
+  hint?: string
+}
+
+/** What preflight learned about a node (stored as the node's facts). */
+export type NodeFacts = {
+  hostname: string
+  os: string
+  kernel: string
+  cpuModel: string
+  cpus: number
+  virtFlags: string[]
+  kvm: 'absent' | 'present' | 'writable'
+  memTotalBytes: number
+  memAvailableBytes: number
+  disks: { path: string; freeBytes: number; sizeBytes: number }[]
+  nics: { name: string; state: string; speedMbps: number | null; mac: string }[]
+  /** Tool name → its path on the node, or null when missing. */
+  tools: Record<string, string | null>
+  /** Node clock minus this machine's clock, ± half the round trip (null if unreadable). */
+  clock: { offsetMs: number; uncertaintyMs: number } | null
+}
+
+export interface PreflightReport {
+  nodeId: number
+  at: string
+  checks: PreflightCheck[]
+  facts: NodeFacts
 }
 
 export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'
@@ -89,4 +162,33 @@ export interface LogLine {
   message: string
   jobId?: string
   runId?: number
+}
+
+/** The demo lab as a whole: every piece present and answering, some of it, or none. */
+export type DemoLabState = 'up' | 'partial' | 'down'
+
+export interface DemoLabNodeStatus {
+  name: string
+  ip: string
+  namespace: string
+  /** The node's sshd process is alive (pid file, not a zombie). */
+  sshdRunning: boolean
+  /** A TCP connection to ip:22 from MigLab's own namespace succeeded within a second. */
+  reachable: boolean
+}
+
+export interface DemoLabStatus {
+  state: DemoLabState
+  /** Every namespace, link and /dev/shm file of this lab starts with it. */
+  prefix: string
+  subnet: string
+  managementIp: string
+  guestIp: string
+  /** Accelerator the lab's guests use, known once the lab was brought up. */
+  accel: 'kvm' | 'tcg' | null
+  /** The `demo` lab in the store, once registered. */
+  labId: number | null
+  nodes: DemoLabNodeStatus[]
+  /** What is missing or dead, in words, when the state is not `up`. */
+  problems: string[]
 }

@@ -9,7 +9,7 @@ interface LabRow {
   description: string
   created_at: string
 }
-interface NodeRow {
+export interface NodeRow {
   id: number
   lab_id: number
   name: string
@@ -19,6 +19,7 @@ interface NodeRow {
   auth: string
   jump_host: string | null
   facts: string | null
+  preflight: string | null
 }
 
 export interface NewNode {
@@ -30,7 +31,7 @@ export interface NewNode {
   jumpHost?: string
 }
 
-const toNode = (r: NodeRow): LabNode => ({
+export const toNode = (r: NodeRow): LabNode => ({
   id: r.id,
   labId: r.lab_id,
   name: r.name,
@@ -40,6 +41,7 @@ const toNode = (r: NodeRow): LabNode => ({
   auth: JSON.parse(r.auth) as NodeAuth,
   ...(r.jump_host ? { jumpHost: r.jump_host } : {}),
   ...(r.facts ? { facts: JSON.parse(r.facts) as Record<string, unknown> } : {}),
+  ...(r.preflight ? { preflight: JSON.parse(r.preflight) as NonNullable<LabNode['preflight']> } : {}),
 })
 
 /** Labs and their nodes. */

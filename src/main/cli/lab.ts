@@ -1,0 +1,109 @@
+import type { Command } from 'commander'
+import type { Method } from '../../shared/api'
+import type { DemoLabStatus, JobInfo } from '../../shared/domain'
+import type { ApiEvent } from '../../shared/events'
+import { MigLabError } from '../../shared/errors'
+import { createCore, type Core } from '../core'
+import { dispatch } from '../doors/dispatch'
+import { COMMAND_PREFIX, FIX_PREFIX } from '../handlers/lab'
+import { resolveDataDir } from '../paths'
+
+async function call(core: Core, method: Method, input: unknown): Promise<unknown> {
+  const outcome = await dispatch(core.handlers, method, input)
+  if (!outcome.ok) throw new MigLabError(outcome.error.code, outcome.error.message, outcome.error.detail)
+  return outcome.result
+}
+
+async function withCore<T>(body: (core: Core) => Promise<T>): Promise<T> {
+  const core = createCore({ dataDir: resolveDataDir(), door: 'browser' })
+  try {
+    return await body(core)
+  } finally {
+    await core.close()
+  }
+}
+
+/** Runs a job to its end, printing each step as it comes; Ctrl+C cancels it. A failure carries the job's logged fix. */
+async function runJob(core: Core, method: Method, input: unknown): Promise<JobInfo> {
+  let jobId: string | undefined
+  let lastStep = ''
+  const logs: string[] = []
+  // A job reports its first step before `start` returns its id: hold events until the id is known.
+  const early: ApiEvent[] = []
+  const show = (event: ApiEvent) => {
+    if (event.type === 'job' && event.job.id === jobId && event.job.step !== lastStep && event.job.status === 'running') {
+      lastStep = event.job.step
+      const pct = event.job.progress === null ? '   ' : `${Math.round(event.job.progress * 100)}%`.padStart(4)
+      console.log(`[${pct}] ${lastStep}`)
+    }
+    if (event.type === 'log' && event.line.jobId === jobId) logs.push(event.line.message)
+  }
+  const unsubscribe = core.subscribe((event) => (jobId ? show(event) : early.push(event)))
+  const cancel = () => {
+    console.error('Cancelling…')
+    if (jobId) core.services.jobs.cancel(jobId)
+  }
+  process.once('SIGINT', cancel)
+  try {
+    const job = (await call(core, method, input)) as JobInfo
+    jobId = job.id
+    early.forEach(show)
+    const done = await core.services.jobs.wait(job.id)
+    if (done.status === 'succeeded') return done
+    for (const line of logs.filter((l) => l.startsWith(COMMAND_PREFIX))) console.error(`  ${line.replace(/\n/g, '\n    ')}`)
+    const fix = logs.find((l) => l.startsWith(FIX_PREFIX))?.slice(FIX_PREFIX.length)
+    throw new MigLabError(done.error?.code ?? done.status, done.error?.message ?? `${job.title}: ${done.status}.`, fix ? { hint: fix } : undefined)
+  } finally {
+    process.off('SIGINT', cancel)
+    unsubscribe()
+  }
+}
+
+function printStatus(s: DemoLabStatus): void {
+  console.log(`Demo lab (${s.prefix}): ${s.state.toUpperCase()}   subnet ${s.subnet}   management ${s.managementIp}   guest ${s.guestIp}   accel ${s.accel ?? '?'}`)
+  const rows = [['NODE', 'ADDRESS', 'NAMESPACE', 'SSHD', 'REACHABLE'], ...s.nodes.map((n) => [n.name, `${n.ip}:22`, n.namespace, n.sshdRunning ? 'running' : 'stopped', n.reachable ? 'yes' : 'no'])]
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
+  for (const r of rows) console.log('  ' + r.map((c, i) => c.padEnd(widths[i])).join('  '))
+  for (const p of s.problems) console.log(`  ! ${p}`)
+}
+
+/** `miglab lab up --demo | down | status`: the demo lab from the command line, through the same core. */
+export function registerLabCommands(program: Command): void {
+  const lab = program.command('lab').description('the demo lab: lab nodes as network namespaces on this Linux host (root)')
+  lab
+    .command('up')
+    .description('build or repair the demo lab (idempotent)')
+    .option('--demo', 'the demo lab on this host (the only kind the CLI brings up)')
+    .option('--nodes <n>', 'number of nodes, 1..8 (default: as before, else 2)')
+    .option('--subnet <cidr>', 'IPv4 subnet (default: as before, else 198.18.0.0/24)')
+    .action(async (o: { demo?: boolean; nodes?: string; subnet?: string }) => {
+      if (!o.demo) throw new MigLabError('invalid_input', 'Only the demo lab can be brought up from the CLI.', { hint: 'miglab lab up --demo' })
+      const input = { ...(o.nodes !== undefined ? { nodes: Number(o.nodes) } : {}), ...(o.subnet !== undefined ? { subnet: o.subnet } : {}) }
+      await withCore(async (core) => {
+        const job = await runJob(core, 'demo.up', input)
+        const r = job.result as { elapsedMs: number; guestImage: { built: boolean } }
+        console.log(`Up in ${(r.elapsedMs / 1000).toFixed(1)} s (guest image ${r.guestImage.built ? 'built' : 'from cache'}).`)
+        printStatus((await call(core, 'demo.status', {})) as DemoLabStatus)
+      })
+    })
+  lab
+    .command('down')
+    .description('remove every namespace, link, process and shared-memory file of the demo lab')
+    .action(() =>
+      withCore(async (core) => {
+        await runJob(core, 'demo.down', {})
+        console.log('Demo lab is down.')
+      }),
+    )
+  lab
+    .command('status')
+    .description('nodes, addresses, namespaces and reachability of the demo lab')
+    .option('--json', 'machine-readable output')
+    .action((o: { json?: boolean }) =>
+      withCore(async (core) => {
+        const status = (await call(core, 'demo.status', {})) as DemoLabStatus
+        if (o.json) console.log(JSON.stringify(status, null, 2))
+        else printStatus(status)
+      }),
+    )
+}

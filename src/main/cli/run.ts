@@ -1,0 +1,193 @@
+import type { Command } from 'commander'
+import type { Method } from '../../shared/api'
+import { parseWorkload, strategyId, type Comparison, type VmInfo } from '../../shared/contract/migration'
+import type { JobInfo, Lab } from '../../shared/domain'
+import { MigLabError } from '../../shared/errors'
+import { createCore, type Core } from '../core'
+import { dispatch } from '../doors/dispatch'
+import { resolveDataDir } from '../paths'
+import { runIdsOfJob, runSummaries } from '../store/run-detail'
+
+async function call<T>(core: Core, method: Method, input: unknown): Promise<T> {
+  const outcome = await dispatch(core.handlers, method, input)
+  if (!outcome.ok) throw new MigLabError(outcome.error.code, outcome.error.message, outcome.error.detail)
+  return outcome.result as T
+}
+
+async function withCore<T>(body: (core: Core) => Promise<T>): Promise<T> {
+  const core = createCore({ dataDir: resolveDataDir(), door: 'browser' })
+  try {
+    return await body(core)
+  } finally {
+    await core.close()
+  }
+}
+
+const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean)
+
+/** The figures worth a column, in the order a reader compares them; the three downtimes kept apart. */
+const COLUMNS: [metric: string, label: string, scale: number, unit: string][] = [
+  ['qemu_downtime_ms', 'QEMU downtime', 1, 'ms'],
+  ['stop_resume_ms', 'STOP→RESUME', 1, 'ms'],
+  ['probe_gap_ms', 'probe gap', 1, 'ms'],
+  ['total_ms', 'total', 1, 'ms'],
+  ['transferred_bytes', 'sent', 1 / (1024 * 1024), 'MiB'],
+]
+
+const fmt = (v: number): string => (!Number.isFinite(v) ? '–' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2))
+
+/** One row per strategy × workload: mean ± 95 % CI, and the change against the baseline. */
+export function resultsTable(c: Comparison): string {
+  const head = ['strategy', 'workload', 'n', ...COLUMNS.map(([, label, , unit]) => `${label} (${unit})`)]
+  const rows = c.groups.map((g) => [
+    g.strategy,
+    g.workload,
+    String(Math.max(0, ...Object.values(g.metrics).map((m) => m.n))),
+    ...COLUMNS.map(([metric, , scale]) => {
+      const m = g.metrics[metric]
+      if (!m) return '–'
+      const change = m.changePct === undefined ? '' : ` (${m.changePct >= 0 ? '+' : ''}${fmt(m.changePct)}%)`
+      return `${fmt(m.mean * scale)} ± ${fmt(m.ci95 * scale)}${change}`
+    }),
+  ])
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ')
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), `(% against ${c.baseline} with the same workload; ± is the 95 % CI half-width)`].join('\n')
+}
+
+interface RunOptions {
+  lab: string
+  vm: string
+  from?: string
+  to?: string
+  strategy: string
+  workload: string[]
+  reps: string
+  maxBandwidth?: string
+  downtimeLimit?: string
+  multifdChannels?: string
+  postcopyAfterMs?: string
+  postcopyAfterPasses?: string
+  sharedDir?: string
+  probeInterval?: string
+  json?: boolean
+}
+
+const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v))
+
+async function run(o: RunOptions): Promise<void> {
+  await withCore(async (core) => {
+    const labs = await call<Lab[]>(core, 'labs.list', {})
+    const lab = labs.find((l) => l.name === o.lab || String(l.id) === o.lab)
+    if (!lab) throw new MigLabError('lab_not_found', `No lab called "${o.lab}".`, { hint: `Labs: ${labs.map((l) => l.name).join(', ') || 'none (try miglab lab up --demo)'}` })
+    // Default route: from where the VM runs now to the first other node.
+    const vms = o.from ? [] : await call<VmInfo[]>(core, 'vms.list', { labId: lab.id })
+    const from = o.from ?? vms.find((v) => v.name === o.vm)?.node
+    if (!from) throw new MigLabError('vm_not_found', `VM "${o.vm}" does not run on any node of lab ${lab.name}; name the source with --from.`)
+    const to = o.to ?? lab.nodes.find((n) => n.name !== from)?.name
+    const params = Object.fromEntries(
+      Object.entries({
+        maxBandwidthMiBs: num(o.maxBandwidth),
+        downtimeLimitMs: num(o.downtimeLimit),
+        multifdChannels: num(o.multifdChannels),
+        postcopyAfterMs: num(o.postcopyAfterMs),
+        postcopyAfterPasses: num(o.postcopyAfterPasses),
+        sharedMemoryDir: o.sharedDir,
+        probeIntervalMs: num(o.probeInterval),
+      }).filter(([, v]) => v !== undefined),
+    )
+    const input = {
+      labId: lab.id,
+      vm: o.vm,
+      from,
+      to,
+      strategies: list(o.strategy).map((s) => strategyId.parse(s)),
+      workloads: o.workload.flatMap(list).map(parseWorkload),
+      repetitions: Number(o.reps),
+      params,
+    }
+    const job = await call<JobInfo>(core, 'experiments.start', input)
+    let lastStep = ''
+    const off = core.subscribe((e) => {
+      if (e.type === 'job' && e.job.id === job.id && e.job.status === 'running' && e.job.step !== lastStep) {
+        lastStep = e.job.step
+        console.error(`[${`${Math.round((e.job.progress ?? 0) * 100)}%`.padStart(4)}] ${lastStep}`)
+      }
+      if (e.type === 'log' && e.line.jobId === job.id && e.line.level !== 'info') console.error(`  ${e.line.message}`)
+    })
+    const cancel = () => {
+      console.error('Cancelling… (the VM is left running on one node)')
+      core.services.jobs.cancel(job.id)
+    }
+    process.once('SIGINT', cancel)
+    const done = await core.services.jobs.wait(job.id).finally(() => {
+      off()
+      process.off('SIGINT', cancel)
+    })
+    const runIds = runIdsOfJob(core.services.db, job.id)
+    const comparison = runIds.length ? await call<Comparison>(core, 'runs.compare', { ids: runIds }) : { baseline: 'precopy', groups: [] }
+    if (o.json) console.log(JSON.stringify({ job: done, runIds, comparison }, null, 2))
+    else {
+      console.log(resultsTable(comparison))
+      console.log(`Runs ${runIds.join(', ')} stored (miglab runs export).`)
+    }
+    if (done.status !== 'succeeded') throw new MigLabError(done.error?.code ?? done.status, done.error?.message ?? `The experiment ${done.status}.`)
+  })
+}
+
+const csvCell = (v: unknown): string => {
+  const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v)
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+async function exportRuns(o: { format: string; lab?: string }): Promise<void> {
+  if (o.format !== 'csv' && o.format !== 'json') throw new MigLabError('invalid_argument', `--format must be csv or json, not "${o.format}".`)
+  await withCore(async (core) => {
+    const labId = o.lab === undefined ? undefined : core.services.labs.list().find((l) => l.name === o.lab || String(l.id) === o.lab)?.id
+    if (o.lab !== undefined && labId === undefined) throw new MigLabError('lab_not_found', `No lab called "${o.lab}".`)
+    const runs = runSummaries(core.services.db).filter((r) => labId === undefined || r.labId === labId)
+    if (o.format === 'json') {
+      console.log(JSON.stringify(runs, null, 2))
+      return
+    }
+    const metrics = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort()
+    const head = ['id', 'lab_id', 'vm', 'strategy', 'workload', 'status', 'started_at', 'ended_at', ...metrics, 'error_code', 'params']
+    console.log(head.join(','))
+    for (const r of runs) {
+      const err = r.error as { code?: string } | undefined
+      console.log([r.id, r.labId, r.vm, r.strategy, r.workload, r.status, r.startedAt, r.endedAt, ...metrics.map((m) => r.metrics[m]), err?.code, r.params].map(csvCell).join(','))
+    }
+  })
+}
+
+/** run (an experiment) and runs export. */
+export function registerRunCommands(program: Command): void {
+  program
+    .command('run')
+    .description('run a migration experiment (strategies × workloads × repetitions) and print mean ± 95 % CI per group')
+    .requiredOption('--lab <lab>', 'lab name or id')
+    .requiredOption('--vm <vm>', 'VM name')
+    .option('--from <node>', 'source node (default: where the VM runs)')
+    .option('--to <node>', 'destination node (default: the first other node)')
+    .option('--strategy <list>', 'precopy,postcopy,dsm,xbzrle,multifd,auto-converge', 'precopy')
+    .option('--workload <spec...>', 'idle | echo | dirty:<MiB>M:<MiB/s> | custom:<command>', ['idle'])
+    .option('--reps <n>', 'repetitions per strategy × workload', '5')
+    .option('--max-bandwidth <MiB/s>', 'migration bandwidth cap (default 1024; QEMU’s own is 128)')
+    .option('--downtime-limit <ms>', 'QEMU downtime-limit')
+    .option('--multifd-channels <n>', 'channels for multifd')
+    .option('--postcopy-after-ms <ms>', 'switch to post-copy after this long')
+    .option('--postcopy-after-passes <n>', 'switch to post-copy after this many passes')
+    .option('--shared-dir <path>', 'folder both nodes share as memory, for dsm (demo lab: /dev/shm)')
+    .option('--probe-interval <ms>', 'UDP probe interval (default 1)')
+    .option('--json', 'machine-readable output')
+    .action(run)
+
+  program
+    .command('runs')
+    .description('the stored migration runs')
+    .command('export')
+    .description('every run with its metrics, as CSV or JSON')
+    .option('--format <format>', 'csv or json', 'csv')
+    .option('--lab <lab>', 'only this lab (name or id)')
+    .action(exportRuns)
+}

@@ -1,0 +1,42 @@
+import type { ParsedInput } from '../../shared/api'
+import type { LabResults } from '../../shared/contract/lab'
+import { MigLabError } from '../../shared/errors'
+import type { JobContext } from '../jobs/manager'
+import { DemoLab } from '../lab/demo-lab'
+import { checkHost, checkPrerequisites } from '../lab/prereqs'
+import type { Services } from '../services'
+
+type LabHandlers = { [M in keyof LabResults]: (input: ParsedInput<M>) => Promise<LabResults[M]> }
+
+/** Log prefixes that carry a failed job's fix and command, which its error record (code, message) cannot. */
+export const FIX_PREFIX = 'fix: '
+export const COMMAND_PREFIX = 'command: '
+
+async function logged<T>(ctx: JobContext, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body()
+  } catch (err) {
+    if (err instanceof MigLabError) {
+      if (err.detail?.command) ctx.log('error', `${COMMAND_PREFIX}${err.detail.command}${err.detail.stderrTail ? `\n${err.detail.stderrTail}` : ''}`)
+      if (err.detail?.hint) ctx.log('warn', `${FIX_PREFIX}${err.detail.hint}`)
+    }
+    throw err
+  }
+}
+
+export function labHandlers(s: Services): LabHandlers {
+  // MIGLAB_DEMO_PREFIX lets end-to-end runs use their own namespaces beside a user's demo lab.
+  const demo = () => new DemoLab({ dataDir: s.dataDir, labs: s.labs, hostKeys: s.hostKeys, prefix: process.env.MIGLAB_DEMO_PREFIX || undefined })
+  const changed = () => s.bus.emit({ type: 'labs.changed' })
+  return {
+    'demo.up': async (input) => {
+      checkPrerequisites() // refuse at the call, with the exact fix, rather than in a failed job
+      return s.jobs.start('demo.up', 'Bring the demo lab up', input, (ctx) => logged(ctx, () => demo().up(input, ctx)).finally(changed))
+    },
+    'demo.down': async () => {
+      checkHost()
+      return s.jobs.start('demo.down', 'Take the demo lab down', {}, (ctx) => logged(ctx, () => demo().down(ctx)).finally(changed))
+    },
+    'demo.status': () => demo().status(),
+  }
+}

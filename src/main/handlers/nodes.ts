@@ -1,0 +1,95 @@
+import type { ParsedInput } from '../../shared/api'
+import type { NodeResults } from '../../shared/contract/nodes'
+import type { LabNode, NodeAuth, TrustedHostKey } from '../../shared/domain'
+import { MigLabError } from '../../shared/errors'
+import { runPreflight } from '../preflight/run'
+import type { Services } from '../services'
+import type { SecretStore } from '../ssh/secrets'
+import { importSshConfig } from '../ssh/ssh-config-import'
+import { nodeKey } from '../ssh/targets'
+import type { TrustedKey } from '../store/hostkeys'
+
+type NodeHandlers = { [M in keyof NodeResults]: (input: ParsedInput<M>) => Promise<NodeResults[M]> }
+type AuthInput = ParsedInput<'nodes.add'>['auth']
+
+/** What the database may hold: the kind and key path, never the password or passphrase. */
+const publicAuth = (auth: AuthInput): NodeAuth => (auth.kind === 'key' ? { kind: 'key', keyPath: auth.keyPath } : { kind: auth.kind })
+
+/** The secrets go to the store (replacing the node's old ones), keyed by the node's id. */
+function saveSecrets(secrets: SecretStore, key: string, auth: AuthInput): void {
+  secrets.delete(key)
+  if (auth.kind === 'password') secrets.set(key, 'password', auth.password)
+  if (auth.kind === 'key' && auth.passphrase !== undefined) secrets.set(key, 'passphrase', auth.passphrase)
+}
+
+const publicKey = ({ host, port, algorithm, fingerprint, trustedAt }: TrustedKey): TrustedHostKey => ({ host, port, algorithm, fingerprint, trustedAt })
+
+export function nodeHandlers(s: Services): NodeHandlers {
+  const checkJump = (labId: number, name: string, jumpHost: string | undefined): void => {
+    if (jumpHost === undefined) return
+    if (jumpHost === name) throw new MigLabError('invalid_jump_host', 'A node cannot be its own jump host.')
+    if (!s.nodes.byName(labId, jumpHost)) {
+      throw new MigLabError('node_not_found', `The jump host "${jumpHost}" is not a node of this lab.`, { hint: 'Add the jump host as a node first.' })
+    }
+  }
+  const changed = (node: LabNode): LabNode => {
+    s.bus.emit({ type: 'labs.changed' })
+    return node
+  }
+
+  return {
+    'nodes.add': async ({ labId, name, host, port, user, auth, jumpHost }) => {
+      if (!s.labs.get(labId)) throw new MigLabError('lab_not_found', `No lab with id ${labId}.`, { hint: 'Reload the Labs page.' })
+      checkJump(labId, name, jumpHost)
+      const node = s.nodes.add(labId, { name, host, port, user, auth: publicAuth(auth), ...(jumpHost ? { jumpHost } : {}) })
+      saveSecrets(s.secrets, nodeKey(node.id), auth)
+      return changed(node)
+    },
+    'nodes.update': async ({ nodeId, auth, jumpHost, ...fields }) => {
+      const cur = s.nodes.require(nodeId)
+      const name = fields.name ?? cur.name
+      const jump = jumpHost === null ? undefined : (jumpHost ?? cur.jumpHost)
+      checkJump(cur.labId, name, jump)
+      const key = nodeKey(nodeId)
+      const node = s.nodes.update(nodeId, {
+        name,
+        host: fields.host ?? cur.host,
+        port: fields.port ?? cur.port,
+        user: fields.user ?? cur.user,
+        auth: auth ? publicAuth(auth) : cur.auth,
+        ...(jump ? { jumpHost: jump } : {}),
+      })
+      if (auth) saveSecrets(s.secrets, key, auth)
+      await s.ssh.disconnect(key)
+      return changed(node)
+    },
+    'nodes.remove': async ({ nodeId }) => {
+      const node = s.nodes.get(nodeId)
+      if (!node) return { removed: false }
+      const lab = s.labs.get(node.labId)
+      const via = lab?.nodes.find((n) => n.jumpHost === node.name)
+      if (via) throw new MigLabError('node_in_use', `Node "${via.name}" uses "${node.name}" as its jump host.`, { hint: `Change the jump host of "${via.name}" first.` })
+      const key = nodeKey(nodeId)
+      await s.ssh.disconnect(key)
+      s.secrets.delete(key)
+      const removed = s.nodes.remove(nodeId)
+      s.bus.emit({ type: 'labs.changed' })
+      return { removed }
+    },
+    'nodes.importSshConfig': async ({ path }) => importSshConfig(path),
+    'nodes.connect': async ({ nodeId }) => {
+      s.nodes.require(nodeId)
+      return { nodeId, ...(await s.ssh.connect(nodeKey(nodeId))) }
+    },
+    'nodes.preflight': async ({ nodeId }) => {
+      s.nodes.require(nodeId)
+      const { facts, checks } = await runPreflight(s.ssh, nodeKey(nodeId))
+      const at = new Date().toISOString()
+      s.nodes.setPreflight(nodeId, at, checks, facts)
+      s.bus.emit({ type: 'labs.changed' })
+      return { nodeId, at, checks, facts }
+    },
+    'hostKeys.trust': async ({ host, port, fingerprint }) => publicKey(s.hostTrust.trust(host, port, fingerprint)),
+    'hostKeys.replace': async ({ host, port, fingerprint }) => publicKey(s.hostTrust.replace(host, port, fingerprint)),
+  }
+}

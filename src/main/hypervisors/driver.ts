@@ -1,0 +1,87 @@
+import type { MigrationParams, StrategyId, StrategySupport } from '../../shared/contract/migration'
+import type { NodeLink } from './node-link'
+
+/** A VM as MigLab defines it: the same definition boots it on any node of the lab. */
+export interface VmSpec {
+  name: string
+  memoryMiB: number
+  kernel?: string
+  initrd?: string
+  append?: string
+  /** The guest NIC keeps its MAC on every node; each node plugs it into its own tap. */
+  nic?: { mac: string; taps: Record<string, string> }
+  /** Guest RAM lives in this file, which both nodes must see as the same memory (DSM / /dev/shm). */
+  sharedMemoryPath?: string
+  /** Text the guest prints on its serial console once its workload runs. */
+  readyMarker?: string
+  /** Where the guest answers UDP echo (the probe's target). */
+  echo?: { ip: string; port: number }
+  /** Hypervisor-specific choice, e.g. 'kvm' or 'tcg'; the driver picks when absent. */
+  accel?: string
+}
+
+export interface VmInstance {
+  spec: VmSpec
+  node: string
+  /** Hypervisor run state: running, paused, postmigrate, inmigrate…; 'unknown' when it did not answer. */
+  state: string
+  pid: number
+}
+
+/** One point of a migration's progress; series names are the driver's (e.g. `qemu.remaining_bytes`). */
+export interface MigrationSample {
+  tMs: number
+  values: Record<string, number>
+}
+
+export interface MigrationEvent {
+  tMs: number
+  kind: string
+  node?: string
+  data: Record<string, unknown>
+}
+
+export interface MigrateHooks {
+  signal?: AbortSignal
+  /** Milliseconds on the caller's run timeline; samples and events are stamped with it. */
+  clock: () => number
+  onSample?: (s: MigrationSample) => void
+  onEvent?: (e: MigrationEvent) => void
+}
+
+/** Final statistics of a completed migration; three downtimes are kept apart because they differ. */
+export interface MigrationOutcome {
+  /** The hypervisor's own downtime figure. */
+  hypervisorDowntimeMs: number
+  /** Source STOP to destination RESUME, from the hypervisor's event timestamps (clocks corrected). */
+  stopResumeMs?: number
+  /** How far the two nodes' clocks may be off in that figure. */
+  clockUncertaintyMs?: number
+  hypervisorTotalMs: number
+  setupMs?: number
+  transferredBytes: number
+  passes: number
+  /** Where STOP and RESUME fell on the caller's timeline. */
+  stopAtMs?: number
+  resumeAtMs?: number
+  raw: Record<string, unknown>
+}
+
+/** The one interface the experiment runner knows; each hypervisor implements it. */
+export interface HypervisorDriver {
+  readonly kind: string
+  listVms(nodes: NodeLink[]): Promise<VmInstance[]>
+  start(node: NodeLink, spec: VmSpec, opts?: { signal?: AbortSignal; readyTimeoutMs?: number }): Promise<VmInstance>
+  /** Stops the VM on that node (no-op when absent) and removes what it left there. */
+  stop(node: NodeLink, vm: string): Promise<void>
+  /** Every strategy, supported or not (with the reason), for this pair of nodes and parameters. */
+  capabilities(nodes: NodeLink[], params: MigrationParams): Promise<StrategySupport[]>
+  /** Facts worth recording with every run: versions, accelerator, host. */
+  environment(node: NodeLink): Promise<Record<string, unknown>>
+  /**
+   * Moves a running VM. Afterwards it runs exactly once: on `to` when this resolves, on `from` when
+   * it throws (cancel, failure), with the destination's process gone.
+   */
+  migrate(vm: string, from: NodeLink, to: NodeLink, strategy: StrategyId, params: MigrationParams, hooks: MigrateHooks): Promise<MigrationOutcome>
+  close(): Promise<void>
+}

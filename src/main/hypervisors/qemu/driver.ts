@@ -1,0 +1,252 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { strategyIds, strategyLabels, type MigrationParams, type StrategyId, type StrategySupport } from '../../../shared/contract/migration'
+import { MigLabError } from '../../../shared/errors'
+import * as remote from '../../remote/vm'
+import type { HypervisorDriver, MigrateHooks, MigrationOutcome, VmInstance, VmSpec } from '../driver'
+import { execOk, type NodeLink } from '../node-link'
+import { nodeDir, qemuArgs, vmPaths, type VmPaths } from './command-line'
+import { runMigration } from './migrate'
+import { QmpClient } from './qmp'
+
+export interface QemuDriverOptions {
+  /** Per-node folder for pid files, QMP sockets and serial logs. */
+  runDir?: string
+  /** 'auto' tries KVM on each node and falls back to TCG. */
+  accel?: 'kvm' | 'tcg' | 'auto'
+}
+
+interface Listed {
+  spec: VmSpec
+  pid: number
+  alive: boolean
+}
+
+/** QEMU over QMP, reached only through NodeLinks. Keeps one QMP client per VM and node (QEMU serves one). */
+export class QemuDriver implements HypervisorDriver {
+  readonly kind = 'qemu'
+  readonly runDir: string
+  private readonly accelChoice: 'kvm' | 'tcg' | 'auto'
+  private readonly clients = new Map<string, Promise<QmpClient>>()
+  private readonly accelByNode = new Map<string, Promise<{ accel: 'kvm' | 'tcg'; reason?: string }>>()
+  private readonly migrating = new Set<string>()
+
+  constructor(options: QemuDriverOptions = {}) {
+    this.runDir = options.runDir ?? '/run/miglab'
+    this.accelChoice = options.accel ?? 'auto'
+  }
+
+  paths(node: NodeLink, vm: string): VmPaths {
+    return vmPaths(this.runDir, node.name, vm)
+  }
+
+  /** The VM's QMP client on that node, connecting once; a closed client is replaced on next use. */
+  qmp(node: NodeLink, vm: string): Promise<QmpClient> {
+    const key = `${node.name}\0${vm}`
+    let client = this.clients.get(key)
+    if (!client) {
+      client = node.openUnixSocket(this.paths(node, vm).qmpSocket).then((s) => QmpClient.connect(s, `${vm} on ${node.name}`))
+      this.clients.set(key, client)
+      client.then(
+        (c) => void c.closed.then(() => this.clients.get(key) === client && this.clients.delete(key)),
+        () => this.clients.get(key) === client && this.clients.delete(key),
+      )
+    }
+    return client
+  }
+
+  dropQmp(node: NodeLink, vm: string): void {
+    const key = `${node.name}\0${vm}`
+    const client = this.clients.get(key)
+    this.clients.delete(key)
+    client?.then((c) => c.close(), () => undefined)
+  }
+
+  private async listOn(node: NodeLink): Promise<Listed[]> {
+    const out = await execOk(node, remote.listVmDirs(nodeDir(this.runDir, node.name)), 'Listing VMs', { timeoutMs: 15_000 })
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((line) => {
+        const [alive, pid, json] = line.split('\t')
+        try {
+          return [{ alive: alive === '1', pid: Number(pid), spec: JSON.parse(json) as VmSpec }]
+        } catch {
+          return [] // a half-written vm.json from a start that failed
+        }
+      })
+  }
+
+  async instanceOn(node: NodeLink, vm: string): Promise<Listed | undefined> {
+    return (await this.listOn(node)).find((l) => l.alive && l.spec.name === vm)
+  }
+
+  /** The nodes on which the VM's QEMU process is alive. */
+  async whereRunning(vm: string, nodes: NodeLink[]): Promise<string[]> {
+    const found = await Promise.all(nodes.map(async (n) => ((await this.instanceOn(n, vm)) ? [n.name] : [])))
+    return found.flat()
+  }
+
+  async state(node: NodeLink, vm: string): Promise<string> {
+    try {
+      const s = await (await this.qmp(node, vm)).execute<{ status: string }>('query-status', undefined, 2000)
+      return s.status
+    } catch {
+      return 'unknown'
+    }
+  }
+
+  async listVms(nodes: NodeLink[]): Promise<VmInstance[]> {
+    const perNode = await Promise.all(
+      nodes.map(async (n) =>
+        Promise.all((await this.listOn(n)).filter((l) => l.alive).map(async (l) => ({ spec: l.spec, node: n.name, pid: l.pid, state: await this.state(n, l.spec.name) }))),
+      ),
+    )
+    return perNode.flat()
+  }
+
+  async accelFor(node: NodeLink): Promise<{ accel: 'kvm' | 'tcg'; reason?: string }> {
+    if (this.accelChoice !== 'auto') return { accel: this.accelChoice, reason: 'chosen in the driver options' }
+    let probe = this.accelByNode.get(node.name)
+    if (!probe) {
+      probe = node.exec(remote.tryKvm(), { timeoutMs: 20_000 }).then((r) =>
+        r.code === 0 ? { accel: 'kvm' as const } : { accel: 'tcg' as const, reason: (r.stderr.trim().split('\n').pop() || 'KVM did not start').slice(0, 300) },
+      )
+      this.accelByNode.set(node.name, probe)
+    }
+    return probe
+  }
+
+  /** Starts QEMU for `spec`; `incoming` waits for a migration stream instead of booting. */
+  async launch(node: NodeLink, spec: VmSpec, incoming: boolean): Promise<VmPaths> {
+    const paths = this.paths(node, spec.name)
+    const accel = spec.accel === 'kvm' || spec.accel === 'tcg' ? spec.accel : (await this.accelFor(node)).accel
+    const stored: VmSpec = { ...spec, accel }
+    const args = qemuArgs({ spec: stored, node: node.name, paths, accel, incoming })
+    this.dropQmp(node, spec.name)
+    await execOk(node, remote.startQemu(paths.dir, paths.specFile, JSON.stringify(stored), args), `Starting QEMU for ${spec.name}`, { timeoutMs: 30_000 })
+    return paths
+  }
+
+  async start(node: NodeLink, spec: VmSpec, opts: { signal?: AbortSignal; readyTimeoutMs?: number } = {}): Promise<VmInstance> {
+    if (await this.instanceOn(node, spec.name)) {
+      throw new MigLabError('vm_already_running', `VM "${spec.name}" already runs on node ${node.name}.`, { hint: 'Stop it first, or migrate it.' })
+    }
+    const paths = await this.launch(node, spec, false)
+    if (spec.readyMarker) await this.waitReady(node, spec, paths, opts.readyTimeoutMs ?? 60_000, opts.signal)
+    const listed = await this.instanceOn(node, spec.name)
+    if (!listed) throw new MigLabError('vm_start_failed', `QEMU for VM "${spec.name}" exited right after starting on node ${node.name}.`, { hint: `See ${paths.serialLog} on the node.` })
+    return { spec: listed.spec, node: node.name, pid: listed.pid, state: await this.state(node, spec.name) }
+  }
+
+  private async waitReady(node: NodeLink, spec: VmSpec, paths: VmPaths, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      if (signal?.aborted) throw new MigLabError('cancelled', `Booting VM "${spec.name}" was cancelled.`)
+      if ((await node.exec(remote.fileContains(paths.serialLog, spec.readyMarker!), { timeoutMs: 10_000 })).code === 0) return
+      if (!(await this.instanceOn(node, spec.name))) break
+      await sleep(200)
+    }
+    const serial = await node.exec(remote.readFile(paths.serialLog), { timeoutMs: 10_000 }).catch(() => undefined)
+    throw new MigLabError('vm_not_ready', `VM "${spec.name}" did not print "${spec.readyMarker}" on its console within ${timeoutMs} ms on node ${node.name}.`, {
+      stderrTail: serial?.stdout.trimEnd().split('\n').slice(-15).join('\n'),
+      hint: 'Check the guest kernel and initramfs; the console log tail is attached.',
+    })
+  }
+
+  /** Ends the VM's process on that node: QMP quit, then TERM, then KILL; leaves shared memory alone. */
+  async terminate(node: NodeLink, vm: string): Promise<void> {
+    const listed = await this.instanceOn(node, vm)
+    if (listed) {
+      await this.qmp(node, vm)
+        .then((c) => c.execute('quit', undefined, 2000))
+        .catch(() => undefined)
+      if (!(await this.waitGone(node, listed.pid, 3000))) {
+        await node.exec(remote.signalPid(listed.pid, 'TERM'))
+        if (!(await this.waitGone(node, listed.pid, 2000))) {
+          await node.exec(remote.signalPid(listed.pid, 'KILL'))
+          if (!(await this.waitGone(node, listed.pid, 3000))) {
+            throw new MigLabError('vm_stop_failed', `QEMU (pid ${listed.pid}) for "${vm}" on node ${node.name} survived SIGKILL.`)
+          }
+        }
+      }
+    }
+    this.dropQmp(node, vm)
+    await execOk(node, remote.removePaths(this.paths(node, vm).dir), 'Removing VM files', { timeoutMs: 10_000 })
+  }
+
+  async stop(node: NodeLink, vm: string): Promise<void> {
+    const listed = (await this.listOn(node)).find((l) => l.spec.name === vm)
+    await this.terminate(node, vm)
+    // The shared RAM file belongs to the VM, not to a node: remove it when the VM itself stops.
+    if (listed?.spec.sharedMemoryPath) await execOk(node, remote.removePaths(listed.spec.sharedMemoryPath), 'Removing shared memory', { timeoutMs: 10_000 })
+  }
+
+  private async waitGone(node: NodeLink, pid: number, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms
+    do {
+      if ((await node.exec(remote.pidAlive(pid), { timeoutMs: 5000 })).code !== 0) return true
+      await sleep(50)
+    } while (Date.now() < deadline)
+    return false
+  }
+
+  async capabilities(nodes: NodeLink[], params: MigrationParams): Promise<StrategySupport[]> {
+    const missing: string[] = []
+    await Promise.all(nodes.map(async (n) => ((await n.exec(remote.qemuVersion(), { timeoutMs: 15_000 })).code === 0 ? undefined : missing.push(n.name))))
+    const shared = missing.length === 0 && nodes.length >= 2 ? await this.sharedMemoryCheck(nodes, params.sharedMemoryDir) : undefined
+    return strategyIds.map((id: StrategyId): StrategySupport => {
+      const base = { id, label: strategyLabels[id] }
+      if (missing.length) return { ...base, supported: false, reason: `QEMU (${remote.QEMU}) is not installed on ${missing.join(', ')}.` }
+      if (nodes.length < 2) return { ...base, supported: false, reason: 'Migration needs at least two nodes.' }
+      if (id === 'dsm' && shared) return { ...base, supported: false, reason: shared }
+      return { ...base, supported: true }
+    })
+  }
+
+  /** Why DSM cannot work between these nodes, or undefined when a file one node writes the others see. */
+  private async sharedMemoryCheck(nodes: NodeLink[], dir: string | undefined): Promise<string | undefined> {
+    if (!dir) return 'No shared memory folder is configured (a DSM mount on real nodes, /dev/shm in the demo lab).'
+    const marker = `${dir.replace(/\/+$/, '')}/.miglab-shared-check-${process.pid}-${Date.now()}`
+    const [first, ...rest] = nodes
+    if ((await first.exec(remote.touchMarker(marker), { timeoutMs: 10_000 })).code !== 0) return `Cannot write to ${dir} on ${first.name}.`
+    try {
+      for (const n of rest) {
+        if ((await n.exec(remote.exists(marker), { timeoutMs: 10_000 })).code !== 0) return `${n.name} does not see ${dir} as the same memory as ${first.name}.`
+      }
+      return undefined
+    } finally {
+      await first.exec(remote.removePaths(marker), { timeoutMs: 10_000 })
+    }
+  }
+
+  async environment(node: NodeLink): Promise<Record<string, unknown>> {
+    const [version, facts, accel] = await Promise.all([
+      node.exec(remote.qemuVersion(), { timeoutMs: 15_000 }),
+      node.exec(remote.hostFacts(), { timeoutMs: 15_000 }),
+      this.accelFor(node),
+    ])
+    const host = Object.fromEntries(
+      facts.stdout
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    )
+    return { qemu: version.stdout.split('\n')[0]?.trim(), accel: accel.accel, accelReason: accel.reason, ...host }
+  }
+
+  async migrate(vm: string, from: NodeLink, to: NodeLink, strategy: StrategyId, params: MigrationParams, hooks: MigrateHooks): Promise<MigrationOutcome> {
+    if (this.migrating.has(vm)) throw new MigLabError('migration_in_progress', `VM "${vm}" is already being migrated.`, { hint: 'Wait for that migration to end.' })
+    this.migrating.add(vm)
+    try {
+      return await runMigration(this, vm, from, to, strategy, params, hooks)
+    } finally {
+      this.migrating.delete(vm)
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.clients.values()]
+    this.clients.clear()
+    await Promise.all(all.map((c) => c.then((q) => q.close(), () => undefined)))
+  }
+}

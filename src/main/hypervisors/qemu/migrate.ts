@@ -1,0 +1,250 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { MigrationParams, StrategyId } from '../../../shared/contract/migration'
+import { MigLabError, toApiError } from '../../../shared/errors'
+import * as remote from '../../remote/vm'
+import type { MigrateHooks, MigrationOutcome } from '../driver'
+import type { NodeLink } from '../node-link'
+import type { QemuDriver } from './driver'
+import { planMigration } from './plan'
+import type { QmpClient, QmpEvent } from './qmp'
+
+/** query-migrate's reply, as far as MigLab reads it. */
+interface MigrateInfo {
+  status: string
+  'total-time'?: number
+  downtime?: number
+  'expected-downtime'?: number
+  'setup-time'?: number
+  'error-desc'?: string
+  'cpu-throttle-percentage'?: number
+  ram?: {
+    transferred: number
+    remaining: number
+    total: number
+    'dirty-pages-rate': number
+    mbps: number
+    'dirty-sync-count': number
+    'postcopy-requests'?: number
+  }
+}
+
+const POLL_MS = 20
+const TERMINAL = new Set(['completed', 'failed', 'cancelled'])
+
+interface NodeClock {
+  offsetMs: number
+  uncertaintyMs: number
+  bootId: string
+}
+
+/** Node clock minus this machine's clock, in ms, and how sure that is (half the best round trip). */
+async function clockOffset(node: NodeLink): Promise<NodeClock> {
+  const boot = await node.exec(remote.bootId(), { timeoutMs: 5000 })
+  let best = { offsetMs: 0, uncertaintyMs: Infinity, bootId: boot.code === 0 ? boot.stdout.trim() : '' }
+  for (let i = 0; i < 3; i++) {
+    const t0 = Date.now()
+    const r = await node.exec(remote.clockNs(), { timeoutMs: 5000 })
+    const t1 = Date.now()
+    const remoteMs = Number(r.stdout.trim()) / 1e6
+    if (r.code === 0 && Number.isFinite(remoteMs) && (t1 - t0) / 2 < best.uncertaintyMs) best = { ...best, offsetMs: remoteMs - (t0 + t1) / 2, uncertaintyMs: (t1 - t0) / 2 }
+  }
+  return best
+}
+
+function sampleOf(info: MigrateInfo): Record<string, number> {
+  const v: Record<string, number> = {}
+  if (info.ram) {
+    v['qemu.transferred_bytes'] = info.ram.transferred
+    v['qemu.remaining_bytes'] = info.ram.remaining
+    v['qemu.total_bytes'] = info.ram.total
+    v['qemu.dirty_pages_rate'] = info.ram['dirty-pages-rate']
+    v['qemu.mbps'] = info.ram.mbps
+    v['qemu.pass'] = info.ram['dirty-sync-count']
+    if (info.ram['postcopy-requests'] !== undefined) v['qemu.postcopy_requests'] = info.ram['postcopy-requests']
+  }
+  if (info['expected-downtime'] !== undefined) v['qemu.expected_downtime_ms'] = info['expected-downtime']
+  if (info['cpu-throttle-percentage'] !== undefined) v['qemu.cpu_throttle_pct'] = info['cpu-throttle-percentage']
+  return v
+}
+
+/**
+ * One live migration, end to end. The VM runs exactly once before and after: on success the
+ * source QEMU is quit; on cancel or failure the destination QEMU is removed and the source runs on.
+ */
+export async function runMigration(
+  d: QemuDriver,
+  vm: string,
+  from: NodeLink,
+  to: NodeLink,
+  strategy: StrategyId,
+  params: MigrationParams,
+  hooks: MigrateHooks,
+): Promise<MigrationOutcome> {
+  const { signal, clock } = hooks
+  if (signal?.aborted) throw new MigLabError('cancelled', 'The migration was cancelled before it started.')
+  const source = await d.instanceOn(from, vm)
+  if (!source) throw new MigLabError('vm_not_found', `VM "${vm}" is not running on node ${from.name}.`)
+  // Refuses unsafe combinations (shared RAM without x-ignore-shared) before anything starts.
+  const plan = planMigration(source.spec, strategy, params)
+  const where = await d.whereRunning(vm, [from, to])
+  if (where.length !== 1) {
+    throw new MigLabError('vm_runs_twice', `VM "${vm}" runs on ${where.join(' and ')}; it must run only on ${from.name} before migrating.`, { hint: 'Stop the extra copy first.' })
+  }
+  const src = await d.qmp(from, vm)
+  const before = await src.execute<{ status: string }>('query-status')
+  if (before.status !== 'running') throw new MigLabError('vm_not_running', `VM "${vm}" on ${from.name} is ${before.status}, not running.`)
+
+  const emit = (kind: string, node: string | undefined, data: Record<string, unknown>) => hooks.onEvent?.({ tMs: clock(), kind, node, data })
+  const [srcClock, measuredDst] = await Promise.all([clockOffset(from), clockOffset(to)])
+  // One kernel, one clock: reuse the source's offset so the two estimates' errors cannot split it.
+  const sameClock = srcClock.bootId !== '' && srcClock.bootId === measuredDst.bootId
+  const dstClock = sameClock ? srcClock : measuredDst
+  const epochAtZero = Date.now() - clock()
+  const onTimeline = (qemuTimeMs: number, offsetMs: number) => qemuTimeMs - offsetMs - epochAtZero
+
+  let stopEvent: QmpEvent | undefined
+  let resumeEvent: QmpEvent | undefined
+  const unsubscribe: (() => void)[] = []
+  const watch = (client: QmpClient, node: NodeLink, role: 'source' | 'destination') =>
+    unsubscribe.push(
+      client.onEvent((e) => {
+        if (e.event === 'STOP' && role === 'source' && !stopEvent) stopEvent = e
+        if (e.event === 'RESUME' && role === 'destination' && !resumeEvent) resumeEvent = e
+        emit(e.event, node.name, { ...e.data, role, qemuTimeMs: e.qemuTimeMs })
+      }),
+    )
+  watch(src, from, 'source')
+
+  let dst: QmpClient | undefined
+  let last: MigrateInfo | undefined
+  let switchedToPostcopy = false
+  try {
+    await d.terminate(to, vm) // leftovers of an earlier failed attempt; the VM does not run there (checked)
+    emit('phase', to.name, { phase: 'destination-start' })
+    await d.launch(to, source.spec, true)
+    dst = await d.qmp(to, vm)
+    watch(dst, to, 'destination')
+    const caps = Object.entries({ ...plan.capabilities, events: true }).map(([capability, state]) => ({ capability, state }))
+    await Promise.all([src.execute('migrate-set-capabilities', { capabilities: caps }), dst.execute('migrate-set-capabilities', { capabilities: caps })])
+    await src.execute('migrate-set-parameters', plan.sourceParameters)
+    if (Object.keys(plan.destinationParameters).length) await dst.execute('migrate-set-parameters', plan.destinationParameters)
+    const port = 49152 + Math.floor(Math.random() * 12000)
+    await dst.execute('migrate-incoming', { uri: `tcp:0:${port}` })
+    emit('phase', from.name, { phase: 'migrate', uri: `tcp:${to.address}:${port}`, strategy, capabilities: plan.capabilities, parameters: plan.sourceParameters })
+    const startedAt = clock()
+    await src.execute('migrate', { uri: `tcp:${to.address}:${port}` })
+
+    let cancelSent = false
+    let timedOut = false
+    let status = ''
+    for (;;) {
+      const info = await src.execute<MigrateInfo>('query-migrate', undefined, 5000)
+      last = info
+      hooks.onSample?.({ tMs: clock(), values: sampleOf(info) })
+      if (info.status !== status) {
+        status = info.status
+        emit('status', from.name, { status })
+      }
+      if (TERMINAL.has(status)) break
+      const elapsed = clock() - startedAt
+      if (plan.postcopy && !switchedToPostcopy && status === 'active') {
+        const passes = info.ram?.['dirty-sync-count'] ?? 0
+        const { afterPasses, afterMs } = plan.postcopy
+        if ((afterPasses !== undefined && passes >= afterPasses) || (afterMs !== undefined && elapsed >= afterMs)) {
+          await src.execute('migrate-start-postcopy')
+          switchedToPostcopy = true
+          emit('phase', from.name, { phase: 'postcopy-start', passes, elapsedMs: elapsed })
+        }
+      }
+      // Once post-copy runs, neither side holds the whole VM: it cannot be cancelled, only finished.
+      const cancellable = !status.startsWith('postcopy')
+      if (!cancelSent && cancellable && (signal?.aborted || elapsed > params.timeoutMs)) {
+        timedOut = !signal?.aborted
+        await src.execute('migrate_cancel')
+        cancelSent = true
+        emit('phase', from.name, { phase: 'cancel', reason: timedOut ? 'timeout' : 'user' })
+      }
+      await sleep(POLL_MS)
+    }
+
+    if (status !== 'completed') {
+      if (cancelSent && timedOut) throw new MigLabError('migration_timeout', `The migration did not finish within ${params.timeoutMs} ms and was cancelled.`, { hint: 'Raise max bandwidth, or pick a strategy that converges (postcopy, auto-converge, dsm).' })
+      if (cancelSent) throw new MigLabError('cancelled', 'The migration was cancelled.')
+      throw new MigLabError('migration_failed', `QEMU reports the migration ${status}: ${last?.['error-desc'] ?? 'no reason given'}.`, { qemuError: last?.['error-desc'] })
+    }
+    // QEMU 7.2 race: the first `completed` reply can still carry downtime 0 / total-time 0.
+    for (let i = 0; i < 50 && !(last!.downtime && last!['total-time']); i++) {
+      await sleep(POLL_MS)
+      last = await src.execute<MigrateInfo>('query-migrate')
+    }
+    await waitStatus(dst, 'running', 10_000, `destination ${to.name}`)
+    const srcState = await src.execute<{ status: string }>('query-status')
+    emit('phase', from.name, { phase: 'source-quit', sourceState: srcState.status })
+    await d.terminate(from, vm)
+    const after = await d.whereRunning(vm, [from, to])
+    if (after.length !== 1 || after[0] !== to.name) {
+      throw new MigLabError('vm_state_unclear', `After the migration VM "${vm}" runs on [${after.join(', ')}], expected only ${to.name}.`)
+    }
+    // Events may trail the final reply by a few ms.
+    for (let i = 0; i < 25 && !(stopEvent && resumeEvent); i++) await sleep(POLL_MS)
+    const outcome: MigrationOutcome = {
+      hypervisorDowntimeMs: last!.downtime ?? 0,
+      hypervisorTotalMs: last!['total-time'] ?? 0,
+      setupMs: last!['setup-time'],
+      transferredBytes: last!.ram?.transferred ?? 0,
+      passes: last!.ram?.['dirty-sync-count'] ?? 0,
+      raw: { ...last, sourceStateAfter: srcState.status, clockOffsets: { [from.name]: srcClock, [to.name]: dstClock } },
+    }
+    if (stopEvent && resumeEvent) {
+      outcome.stopAtMs = onTimeline(stopEvent.qemuTimeMs, srcClock.offsetMs)
+      outcome.resumeAtMs = onTimeline(resumeEvent.qemuTimeMs, dstClock.offsetMs)
+      outcome.stopResumeMs = outcome.resumeAtMs - outcome.stopAtMs
+      outcome.clockUncertaintyMs = sameClock ? 0 : srcClock.uncertaintyMs + dstClock.uncertaintyMs
+    }
+    return outcome
+  } catch (err) {
+    const e = toApiError(err)
+    const measured = last ? { lastInfo: last } : {}
+    if (switchedToPostcopy && last?.status !== 'completed') {
+      throw new MigLabError('postcopy_failed', `The post-copy migration failed after the switch-over (${e.message}); neither node holds the whole VM.`, {
+        ...e.detail,
+        ...measured,
+        hint: 'Both QEMUs were left as they are for inspection; stop the VM on both nodes and boot it again.',
+      })
+    }
+    let rollback: Record<string, unknown> = {}
+    try {
+      await rollBack(d, vm, from, to, emit)
+    } catch (r) {
+      rollback = { rollbackError: toApiError(r), hint: `Check where VM "${vm}" runs on ${from.name} and ${to.name}; the rollback failed.` }
+    }
+    throw new MigLabError(e.code, e.message, { ...e.detail, ...measured, ...rollback })
+  } finally {
+    for (const u of unsubscribe) u()
+  }
+}
+
+async function waitStatus(client: QmpClient, want: string, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms
+  let s = ''
+  while (Date.now() < deadline) {
+    s = (await client.execute<{ status: string }>('query-status')).status
+    if (s === want) return
+    await sleep(POLL_MS)
+  }
+  throw new MigLabError('vm_state_unclear', `The ${what} is ${s}, not ${want}, ${ms} ms after the migration completed.`)
+}
+
+/** After cancel or failure: destination QEMU gone, source running, and nowhere else. */
+async function rollBack(d: QemuDriver, vm: string, from: NodeLink, to: NodeLink, emit: (kind: string, node: string | undefined, data: Record<string, unknown>) => void): Promise<void> {
+  await d.terminate(to, vm)
+  const src = await d.qmp(from, vm)
+  const { status } = await src.execute<{ status: string }>('query-status')
+  // A failure after the source stopped its vCPUs (final stage) leaves it paused: resume it.
+  if (status !== 'running') await src.execute('cont')
+  const where = await d.whereRunning(vm, [from, to])
+  emit('phase', from.name, { phase: 'rolled-back', sourceStateBefore: status, runningOn: where })
+  if (where.length !== 1 || where[0] !== from.name) {
+    throw new MigLabError('vm_state_unclear', `After the failed migration VM "${vm}" runs on [${where.join(', ')}], expected only ${from.name}.`)
+  }
+}

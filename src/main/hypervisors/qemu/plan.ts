@@ -1,0 +1,55 @@
+import type { MigrationParams, StrategyId } from '../../../shared/contract/migration'
+import { MigLabError } from '../../../shared/errors'
+import type { VmSpec } from '../driver'
+
+/** What QEMU must be told for one strategy: capabilities on each side, parameters on each side. */
+export interface QemuMigrationPlan {
+  /** Set on both sides: some (postcopy-ram, x-ignore-shared, multifd) must match or the stream is refused. */
+  capabilities: Record<string, boolean>
+  sourceParameters: Record<string, unknown>
+  destinationParameters: Record<string, unknown>
+  postcopy?: { afterPasses?: number; afterMs?: number }
+}
+
+const MiB = 1024 * 1024
+
+/** Default switch-over when neither knob is given: after the first full pass has had time to run. */
+export const DEFAULT_POSTCOPY_AFTER_MS = 1500
+
+/**
+ * Turns a strategy and its parameters into QEMU settings, refusing combinations that are unsafe
+ * before anything starts. Pure.
+ */
+export function planMigration(spec: VmSpec, strategy: StrategyId, params: MigrationParams): QemuMigrationPlan {
+  const shared = spec.sharedMemoryPath !== undefined
+  if (shared && strategy !== 'dsm') {
+    // Without x-ignore-shared the destination writes the copy into the live shared file: the guest is corrupted.
+    throw new MigLabError('unsafe_shared_memory', `VM "${spec.name}" keeps its RAM in shared memory; migrating it with ${strategy} would copy RAM into the file the running guest uses and corrupt it.`, {
+      hint: 'Use the dsm strategy (x-ignore-shared) for this VM, or boot it without shared memory.',
+      strategy,
+    })
+  }
+  if (strategy === 'dsm' && !shared) {
+    throw new MigLabError('shared_memory_missing', `The dsm strategy needs VM "${spec.name}" to keep its RAM in shared memory, and it does not.`, {
+      hint: 'Boot the VM with a shared memory file (the experiment runner does this for dsm runs).',
+    })
+  }
+  const capabilities: Record<string, boolean> = {
+    'postcopy-ram': strategy === 'postcopy',
+    'x-ignore-shared': strategy === 'dsm',
+    xbzrle: strategy === 'xbzrle',
+    multifd: strategy === 'multifd',
+    'auto-converge': strategy === 'auto-converge',
+  }
+  const common: Record<string, unknown> = {}
+  if (strategy === 'multifd') common['multifd-channels'] = params.multifdChannels
+  const sourceParameters: Record<string, unknown> = { ...common, 'max-bandwidth': Math.round(params.maxBandwidthMiBs * MiB) }
+  if (params.downtimeLimitMs !== undefined) sourceParameters['downtime-limit'] = params.downtimeLimitMs
+  if (strategy === 'xbzrle' && params.xbzrleCacheMiB !== undefined) sourceParameters['xbzrle-cache-size'] = params.xbzrleCacheMiB * MiB
+  const plan: QemuMigrationPlan = { capabilities, sourceParameters, destinationParameters: common }
+  if (strategy === 'postcopy') {
+    const { postcopyAfterPasses: afterPasses, postcopyAfterMs } = params
+    plan.postcopy = { afterPasses, afterMs: afterPasses === undefined && postcopyAfterMs === undefined ? DEFAULT_POSTCOPY_AFTER_MS : postcopyAfterMs }
+  }
+  return plan
+}

@@ -1,0 +1,37 @@
+import { parseIpv4Cidr } from '../../shared/cidr'
+import { MigLabError } from '../../shared/errors'
+
+/** The workload knobs the guest's init reads from /proc/cmdline. */
+export interface GuestKnobs {
+  /** Address with prefix length, e.g. 198.18.0.100/24. */
+  ip: string
+  /** Memory dirtier: buffer size and rate. */
+  dirty?: { sizeMiB: number; rateMiBps: number }
+  /** UDP echo server port. */
+  echoPort?: number
+}
+
+export const READY_MARKER = 'MIGLAB-READY'
+
+const positiveInt = (n: number) => Number.isInteger(n) && n > 0
+
+/**
+ * The guest kernel command line. `panic=-1` with QEMU's `-no-reboot` makes a guest panic end QEMU
+ * visibly instead of rebooting in a loop.
+ */
+export function guestCmdline(knobs: GuestKnobs): string {
+  if (!/\//.test(knobs.ip) || !parseIpv4Cidr(knobs.ip)) throw new MigLabError('bad_guest_knob', `lab.ip must be ADDRESS/LENGTH, got "${knobs.ip}".`)
+  const parts = ['console=ttyS0', 'panic=-1', 'quiet', `lab.ip=${knobs.ip}`]
+  if (knobs.dirty) {
+    const { sizeMiB, rateMiBps } = knobs.dirty
+    if (!positiveInt(sizeMiB) || !Number.isInteger(rateMiBps) || rateMiBps < 0) {
+      throw new MigLabError('bad_guest_knob', `lab.dirty needs a whole size > 0 MiB and rate >= 0 MiB/s, got ${sizeMiB}:${rateMiBps}.`)
+    }
+    parts.push(`lab.dirty=${sizeMiB}:${rateMiBps}`)
+  }
+  if (knobs.echoPort !== undefined) {
+    if (!positiveInt(knobs.echoPort) || knobs.echoPort > 65535) throw new MigLabError('bad_guest_knob', `lab.echo must be a UDP port, got ${knobs.echoPort}.`)
+    parts.push(`lab.echo=${knobs.echoPort}`)
+  }
+  return parts.join(' ')
+}

@@ -1,0 +1,98 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { MigLabError } from '../../shared/errors'
+import { algorithmOf, fingerprintOf } from '../ssh/fingerprint'
+import { run, spawnDaemon } from './exec'
+import type { NodePlan } from './plan'
+import { commandLineOf, inNetns, isRunning, killAll, readPidFile } from './processes'
+import type { LabPaths } from './state'
+
+/** An ed25519 key pair made by ssh-keygen, unless `path` already holds one. */
+export async function ensureKeyPair(sshKeygen: string, path: string, comment: string): Promise<void> {
+  if (existsSync(path) && existsSync(`${path}.pub`)) return
+  await run([sshKeygen, '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path])
+}
+
+export interface PublicKey {
+  algorithm: string
+  fingerprint: string
+  /** Base64 of the key blob, as HostKeysRepo stores it. */
+  key: string
+}
+
+/** Reads an OpenSSH `.pub` file: `<type> <base64 blob> [comment]`. */
+export function readPublicKey(pubPath: string): PublicKey {
+  const key = readFileSync(pubPath, 'utf8').trim().split(/\s+/)[1] ?? ''
+  const blob = Buffer.from(key, 'base64')
+  return { algorithm: algorithmOf(blob), fingerprint: fingerprintOf(blob), key }
+}
+
+export const authorizedKeysFile = (paths: LabPaths): string => `${paths.clientKey}.pub`
+export const hostKeyFile = (paths: LabPaths, node: NodePlan): string => join(paths.nodeDir(node.name), 'ssh_host_ed25519_key')
+const configFile = (paths: LabPaths, node: NodePlan) => join(paths.nodeDir(node.name), 'sshd_config')
+const pidFile = (paths: LabPaths, node: NodePlan) => join(paths.nodeDir(node.name), 'sshd.pid')
+const logFile = (paths: LabPaths, node: NodePlan) => join(paths.nodeDir(node.name), 'sshd.log')
+
+const q = (path: string) => `"${path}"`
+
+/** One sshd per node: its own host key, address and pid file; key login as root only. */
+export function sshdConfig(paths: LabPaths, node: NodePlan): string {
+  return [
+    `# MigLab demo lab node ${node.name}. Generated: \`miglab lab up\` rewrites it.`,
+    `ListenAddress ${node.ip}:22`,
+    `HostKey ${q(hostKeyFile(paths, node))}`,
+    `PidFile ${q(pidFile(paths, node))}`,
+    `AuthorizedKeysFile ${q(authorizedKeysFile(paths))}`,
+    'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    // The keys live under the data dir, which may be /tmp: sshd's ownership checks would refuse them.
+    'StrictModes no',
+    'AcceptEnv LANG LC_* OMPI_*',
+    'Subsystem sftp internal-sftp',
+    'PrintMotd no',
+    '',
+  ].join('\n')
+}
+
+/**
+ * The node's sshd pid if it is ours and alive (the pid file could name a recycled pid). sshd retitles
+ * itself (`sshd: /usr/sbin/sshd -D -e -f <config> [listener]…`), so the config path is matched inside.
+ */
+export function runningSshd(paths: LabPaths, node: NodePlan): number | undefined {
+  const pid = readPidFile(pidFile(paths, node))
+  return pid && isRunning(pid) && commandLineOf(pid).join(' ').includes(configFile(paths, node)) ? pid : undefined
+}
+
+/** Writes the node's config and host key, then starts its sshd unless one is already running. */
+export async function ensureSshd(paths: LabPaths, node: NodePlan, tools: { sshd: string; 'ssh-keygen': string }): Promise<{ started: boolean }> {
+  mkdirSync(paths.nodeDir(node.name), { recursive: true })
+  await ensureKeyPair(tools['ssh-keygen'], hostKeyFile(paths, node), `${node.name} host key`)
+  const config = sshdConfig(paths, node)
+  const configChanged = !existsSync(configFile(paths, node)) || readFileSync(configFile(paths, node), 'utf8') !== config
+  writeFileSync(configFile(paths, node), config)
+  const pid = runningSshd(paths, node)
+  // A daemon left in a namespace that was deleted and recreated answers no one: restart it.
+  if (pid && !configChanged && inNetns(pid, node.namespace)) return { started: false }
+  if (pid) await killAll([pid])
+  mkdirSync('/run/sshd', { recursive: true }) // sshd's privilege-separation directory
+  // unshare --uts gives each node its own hostname; the script is constant, the values are its arguments.
+  const launched = await spawnDaemon(
+    ['ip', 'netns', 'exec', node.namespace, 'unshare', '--uts', 'sh', '-c', 'hostname "$1" && exec "$2" -D -e -f "$3"', 'miglab-node', node.name, tools.sshd, configFile(paths, node)],
+    logFile(paths, node),
+  )
+  writeFileSync(pidFile(paths, node), `${launched}\n`)
+  return { started: true }
+}
+
+/** Throws with sshd's own log when the node's daemon died right after starting. */
+export function assertSshdAlive(paths: LabPaths, node: NodePlan): void {
+  if (runningSshd(paths, node)) return
+  const log = existsSync(logFile(paths, node)) ? readFileSync(logFile(paths, node), 'utf8') : ''
+  throw new MigLabError('demo_lab_sshd_failed', `sshd of ${node.name} is not running.`, {
+    command: `sshd -D -e -f ${configFile(paths, node)}`,
+    stderrTail: log.trimEnd().split('\n').slice(-12).join('\n'),
+    hint: `Check ${logFile(paths, node)}; \`miglab lab up --demo\` restarts it.`,
+  })
+}

@@ -1,0 +1,25 @@
+import { connect } from 'node:net'
+
+/** Whether a TCP connection to host:port opens within `timeoutMs`. */
+export function canConnect(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port })
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(timeoutMs, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
+}
+
+/** Polls until host:port accepts a connection or `timeoutMs` passed. */
+export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await canConnect(host, port, Math.min(1000, Math.max(50, deadline - Date.now())))) return true
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return false
+}

@@ -1,0 +1,36 @@
+/** Descriptive statistics for repeated runs: small n, so confidence intervals use Student's t. */
+
+// Two-sided 95 % quantiles t(0.975, df) for df = 1..30.
+const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+export function t975(df: number): number {
+  if (df < 1) return NaN
+  if (df <= 30) return T975[Math.floor(df) - 1]
+  // Cornish–Fisher expansion around the normal quantile; within 0.001 of tables above df 30.
+  const z = 1.959964
+  return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
+}
+
+export const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN)
+
+/** Sample standard deviation (n − 1); 0 for a single value. */
+export function sd(xs: number[]): number {
+  if (xs.length < 2) return xs.length ? 0 : NaN
+  const m = mean(xs)
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1))
+}
+
+/** Half-width of the 95 % CI of the mean; NaN below two values (no spread to judge). */
+export const ci95 = (xs: number[]): number => (xs.length < 2 ? NaN : (t975(xs.length - 1) * sd(xs)) / Math.sqrt(xs.length))
+
+/** Change of `value` against `baseline` in %; NaN when the baseline is 0. */
+export const changePct = (value: number, baseline: number): number => (baseline === 0 ? NaN : ((value - baseline) / Math.abs(baseline)) * 100)
+
+export interface Summary {
+  n: number
+  mean: number
+  sd: number
+  ci95: number
+}
+
+export const summarize = (xs: number[]): Summary => ({ n: xs.length, mean: mean(xs), sd: sd(xs), ci95: ci95(xs) })

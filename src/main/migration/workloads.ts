@@ -1,0 +1,18 @@
+import type { Workload } from '../../shared/contract/migration'
+
+/** Knobs this module owns on the guest command line; replaced wholesale for each run. */
+const OWN = /^lab\.(dirty|echo|run)=/
+
+/**
+ * The guest kernel command line for one run: the VM's own arguments with the workload's knobs
+ * (read by resources/guest/init). The UDP echo server always runs when the probe has a port, so
+ * every workload gets client-side latency; `echo` alone is the "idle + latency" workload.
+ */
+export function appendFor(base: string | undefined, w: Workload, echoPort?: number): string {
+  const kept = (base ?? '').split(/\s+/).filter((a) => a && !OWN.test(a))
+  if (w.kind === 'dirty') kept.push(`lab.dirty=${w.bufferMiB}:${w.rateMiBs}`)
+  // Base64 keeps spaces and quotes of a custom command out of the kernel's own argument splitting.
+  if (w.kind === 'custom') kept.push(`lab.run=${Buffer.from(w.command).toString('base64')}`)
+  if (echoPort !== undefined) kept.push(`lab.echo=${echoPort}`)
+  return kept.join(' ')
+}

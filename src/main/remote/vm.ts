@@ -1,0 +1,71 @@
+import { and, cmd, pipeline, redirect, type RemoteCommand } from './command'
+
+/** Remote commands the QEMU driver runs on nodes. Scripts are constants; every value is a quoted argument. */
+
+export const QEMU = 'qemu-system-x86_64'
+
+/** Writes the VM's definition beside it (so any MigLab process can list it), then starts QEMU daemonized. */
+export function startQemu(dir: string, specFile: string, specJson: string, args: string[]): RemoteCommand {
+  return and(
+    cmd('mkdir', '-p', dir),
+    cmd('rm', '-f', `${dir}/qmp.sock`, `${dir}/qemu.pid`, `${dir}/serial.log`),
+    redirect(cmd('printf', '%s\\n', specJson), { stdout: specFile }),
+    cmd(QEMU, ...args),
+  )
+}
+
+// Alive = /proc entry whose state is not Z (PID 1 here reaps orphans late).
+const ALIVE = `s=$(sed 's/.*) //' /proc/"$1"/stat 2>/dev/null | cut -c1); [ -n "$s" ] && [ "$s" != Z ]`
+
+export const pidAlive = (pid: number): RemoteCommand => cmd('sh', '-c', ALIVE, 'sh', pid)
+
+/** One line per VM directory: `<alive 0|1> TAB <pid> TAB <vm.json>`. */
+const LIST = `for d in "$1"/*/; do
+  [ -f "$d/vm.json" ] || continue
+  p=$(cat "$d/qemu.pid" 2>/dev/null); a=0
+  if [ -n "$p" ]; then s=$(sed 's/.*) //' /proc/"$p"/stat 2>/dev/null | cut -c1); [ -n "$s" ] && [ "$s" != Z ] && a=1; fi
+  printf '%s\\t%s\\t' "$a" "\${p:-0}"; head -n 1 "$d/vm.json"
+done; true`
+
+export const listVmDirs = (nodeDir: string): RemoteCommand => cmd('sh', '-c', LIST, 'sh', nodeDir)
+
+export const signalPid = (pid: number, sig: 'TERM' | 'KILL'): RemoteCommand => redirect(cmd('kill', `-${sig}`, String(pid)), { stderr: '/dev/null' })
+
+export const removePaths = (...paths: string[]): RemoteCommand => cmd('rm', '-rf', '--', ...paths)
+
+export const fileContains = (path: string, text: string): RemoteCommand => cmd('grep', '-q', '-F', '--', text, path)
+
+export const readFile = (path: string): RemoteCommand => cmd('cat', '--', path)
+
+/** Nanoseconds since the epoch on the node, to estimate its clock offset. */
+export const clockNs = (): RemoteCommand => cmd('date', '+%s%N')
+
+/** Same boot id = same kernel = same clock (demo-lab namespaces): no offset to correct. */
+export const bootId = (): RemoteCommand => cmd('cat', '/proc/sys/kernel/random/boot_id')
+
+export const qemuVersion = (): RemoteCommand => cmd(QEMU, '--version')
+
+/** Whether KVM really works here: a paused KVM VM that is asked to quit (nested KVM can open /dev/kvm and still abort). */
+export const tryKvm = (): RemoteCommand =>
+  pipeline(
+    cmd('printf', '%s\\n', '{"execute":"qmp_capabilities"}', '{"execute":"quit"}'),
+    cmd('timeout', '10', QEMU, '-accel', 'kvm', '-cpu', 'host', '-machine', 'pc', '-m', '32', '-nodefaults', '-no-user-config', '-display', 'none', '-S', '-qmp', 'stdio'),
+  )
+
+const FACTS = `echo "kernel=$(uname -r)"; echo "cpus=$(nproc)"
+sed -n 's/^model name[[:space:]]*: */cpu=/p' /proc/cpuinfo | head -n 1
+sed -n 's/^MemTotal: *\\([0-9]*\\) kB/memKiB=\\1/p' /proc/meminfo; echo "hostname=$(hostname)"`
+
+/** `key=value` lines: kernel, cpus, cpu model, memory, hostname. */
+export const hostFacts = (): RemoteCommand => cmd('sh', '-c', FACTS)
+
+/** `dev tx_bytes rx_bytes` of the interface the node uses to reach `peer`. */
+const NIC = `dev=$(ip -o route get "$1" | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p')
+[ -n "$dev" ] || exit 1
+echo "$dev $(cat /sys/class/net/$dev/statistics/tx_bytes) $(cat /sys/class/net/$dev/statistics/rx_bytes)"`
+
+export const nicCounters = (peer: string): RemoteCommand => cmd('sh', '-c', NIC, 'sh', peer)
+
+/** Creates a file in a folder on one node, so another node can check it sees the same folder. */
+export const touchMarker = (path: string): RemoteCommand => cmd('touch', '--', path)
+export const exists = (path: string): RemoteCommand => cmd('test', '-e', path)

@@ -1,0 +1,29 @@
+/** Which secret of a node: the login password (also used for sudo) or the private key's passphrase. */
+export type SecretKind = 'password' | 'passphrase'
+
+/**
+ * Where node secrets live: never SQLite, never logs. In memory for now; the desktop door will back
+ * it with Electron safeStorage so secrets survive a restart.
+ */
+export interface SecretStore {
+  get(nodeKey: string, kind: SecretKind): string | undefined
+  set(nodeKey: string, kind: SecretKind, value: string): void
+  /** Forgets every secret of the node. */
+  delete(nodeKey: string): void
+}
+
+export class MemorySecretStore implements SecretStore {
+  private readonly values = new Map<string, string>()
+
+  get(nodeKey: string, kind: SecretKind): string | undefined {
+    return this.values.get(`${nodeKey}\0${kind}`)
+  }
+
+  set(nodeKey: string, kind: SecretKind, value: string): void {
+    this.values.set(`${nodeKey}\0${kind}`, value)
+  }
+
+  delete(nodeKey: string): void {
+    for (const k of [...this.values.keys()]) if (k.startsWith(`${nodeKey}\0`)) this.values.delete(k)
+  }
+}

@@ -1,0 +1,75 @@
+import type { RunDetail, RunEvent } from '../../shared/contract/migration'
+import type { RunStatus, RunSummary } from '../../shared/domain'
+import type { Db } from './db'
+
+interface Row {
+  id: number
+  lab_id: number | null
+  job_id: string | null
+  vm: string
+  strategy: string
+  workload: string
+  params: string
+  environment: string
+  status: RunStatus
+  metrics: string
+  error: string | null
+  started_at: string
+  ended_at: string | null
+}
+
+/** One run with everything it measured: samples grouped by series, events in time order. */
+export function runDetail(db: Db, id: number): RunDetail | undefined {
+  const r = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined
+  if (!r) return undefined
+  const samples: Record<string, [number, number][]> = {}
+  for (const s of db.prepare('SELECT series, t_ms, value FROM samples WHERE run_id = ? ORDER BY series, t_ms').iterate(id) as Iterable<{ series: string; t_ms: number; value: number }>) {
+    ;(samples[s.series] ??= []).push([s.t_ms, s.value])
+  }
+  const events = (db.prepare('SELECT t_ms, kind, data FROM events WHERE run_id = ? ORDER BY t_ms, id').all(id) as { t_ms: number; kind: string; data: string }[]).map(
+    (e): RunEvent => ({ tMs: e.t_ms, kind: e.kind, data: JSON.parse(e.data) as Record<string, unknown> }),
+  )
+  return {
+    id: r.id,
+    labId: r.lab_id,
+    jobId: r.job_id,
+    vm: r.vm,
+    strategy: r.strategy,
+    workload: r.workload,
+    status: r.status,
+    startedAt: r.started_at,
+    ...(r.ended_at ? { endedAt: r.ended_at } : {}),
+    params: JSON.parse(r.params) as Record<string, unknown>,
+    environment: JSON.parse(r.environment) as Record<string, unknown>,
+    metrics: JSON.parse(r.metrics) as Record<string, number>,
+    ...(r.error ? { error: JSON.parse(r.error) as RunDetail['error'] } : {}),
+    samples,
+    events,
+  }
+}
+
+/** Summaries of the given runs (for comparisons and exports), oldest first. */
+export function runSummaries(db: Db, ids?: number[]): (RunSummary & { params: Record<string, unknown>; error?: unknown })[] {
+  const rows = (
+    ids
+      ? db.prepare(`SELECT * FROM runs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`).all(JSON.stringify(ids))
+      : db.prepare('SELECT * FROM runs ORDER BY id').all()
+  ) as Row[]
+  return rows.map((r) => ({
+    id: r.id,
+    labId: r.lab_id,
+    vm: r.vm,
+    strategy: r.strategy,
+    workload: r.workload,
+    status: r.status,
+    startedAt: r.started_at,
+    ...(r.ended_at ? { endedAt: r.ended_at } : {}),
+    metrics: JSON.parse(r.metrics) as Record<string, number>,
+    tags: [],
+    params: JSON.parse(r.params) as Record<string, unknown>,
+    ...(r.error ? { error: JSON.parse(r.error) as unknown } : {}),
+  }))
+}
+
+/** The runs an experiment job wrote, in order (also when it failed or was cancelled). */
+export const runIdsOfJob = (db: Db, jobId: string): number[] => db.prepare('SELECT id FROM runs WHERE job_id = ? ORDER BY id').pluck().all(jobId) as number[]

@@ -1,0 +1,169 @@
+import { z } from 'zod'
+import type { JobInfo, RunStatus } from '../domain'
+import { id } from './app'
+
+/** Contract of live-migration experiments: VMs, strategies, experiments, run details and comparisons. */
+
+export const strategyIds = ['precopy', 'postcopy', 'dsm', 'xbzrle', 'multifd', 'auto-converge'] as const
+export const strategyId = z.enum(strategyIds)
+export type StrategyId = z.infer<typeof strategyId>
+
+export const strategyLabels: Record<StrategyId, string> = {
+  precopy: 'Pre-copy (baseline)',
+  postcopy: 'Hybrid pre-copy → post-copy',
+  dsm: 'Shared memory (DSM): RAM not copied',
+  xbzrle: 'Pre-copy + XBZRLE delta compression',
+  multifd: 'Pre-copy over several channels (multifd)',
+  'auto-converge': 'Pre-copy + auto-converge (vCPU throttling)',
+}
+
+/** Tuning for one migration. Units in the names; QEMU's own units are converted by the driver. */
+export const migrationParams = z
+  .object({
+    downtimeLimitMs: z.number().int().min(1).max(600_000).optional(),
+    // QEMU's default 128 MiB/s never converges against a guest dirtying faster than that (LAB-RECIPE).
+    maxBandwidthMiBs: z.number().positive().max(1_000_000).default(1024),
+    multifdChannels: z.number().int().min(1).max(64).default(2),
+    /** Post-copy switch-over: after this many pre-copy passes or this long, whichever comes first. */
+    postcopyAfterPasses: z.number().int().min(1).max(1000).optional(),
+    postcopyAfterMs: z.number().int().min(0).max(600_000).optional(),
+    xbzrleCacheMiB: z.number().int().min(1).max(65_536).optional(),
+    /** Folder both nodes see as the same memory (DSM mount on real nodes, /dev/shm in the demo lab). */
+    sharedMemoryDir: z.string().min(1).max(200).optional(),
+    probeIntervalMs: z.number().min(1).max(1000).default(1),
+    /** Give up on one migration after this long (it is cancelled, the VM stays on the source). */
+    timeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+  })
+  .strict()
+export type MigrationParams = z.output<typeof migrationParams>
+
+const size = z.number().int().min(1).max(65_536)
+export const workload = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('idle') }).strict(),
+  z.object({ kind: z.literal('dirty'), bufferMiB: size, rateMiBs: z.number().min(0).max(100_000) }).strict(),
+  z.object({ kind: z.literal('echo') }).strict(),
+  z.object({ kind: z.literal('custom'), command: z.string().min(1).max(1000) }).strict(),
+])
+export type Workload = z.infer<typeof workload>
+
+/** `idle`, `echo`, `dirty:64M:50` (buffer, MiB/s), `custom:<command>`: the CLI's words and the runs table's labels. */
+export function workloadLabel(w: Workload): string {
+  switch (w.kind) {
+    case 'dirty':
+      return `dirty:${w.bufferMiB}M:${w.rateMiBs}`
+    case 'custom':
+      return `custom:${w.command}`
+    default:
+      return w.kind
+  }
+}
+
+export function parseWorkload(text: string): Workload {
+  const t = text.trim()
+  if (t === 'idle' || t === 'echo') return { kind: t }
+  if (t.startsWith('custom:') && t.length > 7) return { kind: 'custom', command: t.slice(7) }
+  const m = /^dirty:(\d+)[mM]?:(\d+(?:\.\d+)?)$/.exec(t)
+  if (m) return workload.parse({ kind: 'dirty', bufferMiB: Number(m[1]), rateMiBs: Number(m[2]) })
+  throw new Error(`Unknown workload "${text}": use idle, echo, dirty:<MiB>M:<MiB/s> or custom:<command>.`)
+}
+
+const nodeName = z.string().min(1).max(64)
+const vmName = z.string().min(1).max(128)
+
+export const migrationInputs = {
+  'vms.list': z.object({ labId: id }).strict(),
+  'migration.capabilities': z.object({ labId: id }).strict(),
+  'experiments.start': z
+    .object({
+      labId: id,
+      vm: vmName,
+      from: nodeName,
+      to: nodeName,
+      strategies: z.array(strategyId).min(1).max(strategyIds.length),
+      workloads: z.array(workload).min(1).max(16),
+      repetitions: z.number().int().min(1).max(1000),
+      params: migrationParams.default(() => migrationParams.parse({})),
+    })
+    .strict()
+    .superRefine((v, ctx) => {
+      if (v.from === v.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'source and destination must differ' })
+      const postcopyKnobs = v.params.postcopyAfterPasses !== undefined || v.params.postcopyAfterMs !== undefined
+      if (postcopyKnobs && !v.strategies.includes('postcopy')) {
+        ctx.addIssue({ code: 'custom', path: ['params'], message: 'post-copy switch-over settings need the postcopy strategy' })
+      }
+    }),
+  'runs.get': z.object({ id }).strict(),
+  'runs.compare': z.object({ ids: z.array(id).min(1).max(10_000), baseline: strategyId.optional() }).strict(),
+} as const
+
+export interface VmInfo {
+  name: string
+  node: string
+  /** QEMU run state (running, paused, postmigrate, inmigrate…), or 'unknown' when QMP did not answer. */
+  state: string
+  memoryMiB: number
+  sharedMemory: boolean
+}
+
+export interface StrategySupport {
+  id: StrategyId
+  label: string
+  supported: boolean
+  /** Why not, in words, when unsupported (the UI shows it on the disabled choice). */
+  reason?: string
+}
+
+export interface RunEvent {
+  tMs: number
+  kind: string
+  data: Record<string, unknown>
+}
+
+export interface RunDetail {
+  id: number
+  labId: number | null
+  jobId: string | null
+  vm: string
+  strategy: string
+  workload: string
+  status: RunStatus
+  startedAt: string
+  endedAt?: string
+  params: Record<string, unknown>
+  environment: Record<string, unknown>
+  metrics: Record<string, number>
+  error?: { code: string; message: string; detail?: Record<string, unknown> }
+  /** Series name → [t_ms, value] pairs in time order. */
+  samples: Record<string, [number, number][]>
+  events: RunEvent[]
+}
+
+export interface MetricStats {
+  n: number
+  mean: number
+  sd: number
+  /** Half-width of the 95 % confidence interval of the mean (t-distribution). */
+  ci95: number
+  /** Mean change against the baseline group with the same workload, in %; absent for the baseline. */
+  changePct?: number
+}
+
+export interface GroupStats {
+  strategy: string
+  workload: string
+  runIds: number[]
+  metrics: Record<string, MetricStats>
+}
+
+export interface Comparison {
+  baseline: string
+  groups: GroupStats[]
+}
+
+export interface MigrationResults {
+  'vms.list': VmInfo[]
+  'migration.capabilities': StrategySupport[]
+  'experiments.start': JobInfo
+  'runs.get': RunDetail
+  'runs.compare': Comparison
+}

@@ -1,0 +1,135 @@
+import { execFileSync } from 'node:child_process'
+import { createSocket } from 'node:dgram'
+import { readdirSync, readFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { migrationParams } from '../src/shared/contract/migration'
+import type { VmSpec } from '../src/main/hypervisors/driver'
+import { QemuDriver } from '../src/main/hypervisors/qemu/driver'
+import { runExperiment, type Experiment } from '../src/main/migration/runner'
+import { RunWriter } from '../src/main/store/run-writer'
+import { LocalNodeLink } from './fixtures/local-node-link'
+import { buildTinyGuest, TINY_READY } from './fixtures/tiny-guest'
+import { tempCore } from './helpers'
+
+const hasQemu = (() => {
+  try {
+    execFileSync('qemu-system-x86_64', ['--version'])
+    return true
+  } catch {
+    return false
+  }
+})()
+
+const t = tempCore()
+const runDir = join(t.dataDir, 'run')
+const A = new LocalNodeLink('node-a', '127.0.0.1')
+const B = new LocalNodeLink('node-b', '127.0.0.1')
+const driver = new QemuDriver({ runDir, accel: 'tcg' })
+// STAND-IN for the guest's UDP echo server (the tiny test guest has no network): exercises the
+// probe's plumbing and storage; its gap does not measure the VM. The demo-lab test measures the guest.
+const echo = createSocket('udp4')
+let spec: VmSpec
+
+const ourQemus = (): number[] =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(runDir) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z')
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+
+const experiment = (x: Partial<Experiment>): Experiment => ({
+  labId: null,
+  vm: spec,
+  from: A,
+  to: B,
+  strategies: ['precopy'],
+  workloads: [{ kind: 'idle' }],
+  repetitions: 1,
+  params: migrationParams.parse({ sharedMemoryDir: '/dev/shm', probeIntervalMs: 2 }),
+  ...x,
+})
+
+describe.skipIf(!hasQemu)('experiment runner with real QEMU', () => {
+  beforeAll(async () => {
+    echo.on('message', (m, r) => echo.send(m, r.port, r.address))
+    await new Promise<void>((r) => echo.bind(0, '127.0.0.1', r))
+    spec = { name: 'runner-vm', memoryMiB: 128, kernel: buildTinyGuest(t.dataDir), readyMarker: TINY_READY, echo: { ip: '127.0.0.1', port: (echo.address() as AddressInfo).port } }
+  })
+
+  afterAll(async () => {
+    for (const n of [A, B]) await driver.stop(n, spec.name).catch(() => undefined)
+    await driver.close()
+    for (const pid of ourQemus()) process.kill(pid, 'SIGKILL')
+    echo.close()
+    await t.dispose()
+  })
+
+  it('runs the matrix as one job, stores every run with its samples, events and the three downtimes', async () => {
+    const { core } = t
+    const writer = new RunWriter(core.services.db)
+    const job = core.services.jobs.start('experiment', 'test experiment', {}, (ctx) =>
+      runExperiment(ctx, { driver, writer }, experiment({ strategies: ['precopy', 'dsm'], repetitions: 2 })),
+    )
+    const steps: string[] = []
+    const off = core.subscribe((e) => e.type === 'job' && e.job.id === job.id && steps.push(e.job.step))
+    const done = await core.services.jobs.wait(job.id)
+    off()
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded')
+    expect(done.result).toMatchObject({ succeeded: 4, failed: 0 })
+    expect(steps.some((s) => /Run 3\/4 · precopy · idle · rep 2\/2 · ETA \d+s/.test(s))).toBe(true)
+
+    const runs = await core.handlers['runs.list']({})
+    expect(runs).toHaveLength(4)
+    for (const r of runs) {
+      expect(r.status).toBe('succeeded')
+      for (const m of ['qemu_downtime_ms', 'stop_resume_ms', 'probe_gap_ms', 'total_ms', 'transferred_bytes', 'passes', 'src_tx_bytes', 'dst_rx_bytes']) {
+        expect(r.metrics[m], `${r.strategy} ${m}`).toBeGreaterThanOrEqual(0)
+      }
+      expect(r.metrics.qemu_downtime_ms).toBeGreaterThan(0)
+    }
+    const detail = await core.handlers['runs.get']({ id: runs[0].id })
+    expect(detail.samples['qemu.remaining_bytes']?.length).toBeGreaterThan(0)
+    expect(detail.samples['probe.rtt_ms']?.length).toBeGreaterThan(50)
+    expect(detail.events.map((e) => e.kind)).toEqual(expect.arrayContaining(['STOP', 'RESUME', 'phase', 'status', 'probe.gap', 'downtime.stop']))
+    expect(detail.environment).toMatchObject({ driver: 'qemu', nodes: { 'node-a': { accel: 'tcg', qemu: expect.stringContaining('QEMU') } } })
+    expect(detail.params).toMatchObject({ strategy: runs[0].strategy, maxBandwidthMiBs: 1024 })
+
+    const cmp = await core.handlers['runs.compare']({ ids: runs.map((r) => r.id) })
+    const dsm = cmp.groups.find((g) => g.strategy === 'dsm')!
+    expect(dsm.metrics.transferred_bytes.n).toBe(2)
+    expect(dsm.metrics.transferred_bytes.changePct).toBeLessThan(-90)
+    expect(await driver.whereRunning(spec.name, [A, B])).toEqual(['node-b'])
+  })
+
+  it('a cancel during a run stops the job, stores the run as cancelled with what it measured, and leaves the VM running once', async () => {
+    const { core } = t
+    const writer = new RunWriter(core.services.db)
+    const before = (await core.handlers['runs.list']({})).length
+    const job = core.services.jobs.start('experiment', 'cancelled experiment', {}, (ctx) =>
+      runExperiment(ctx, { driver, writer }, experiment({ repetitions: 3, params: migrationParams.parse({ maxBandwidthMiBs: 1, probeIntervalMs: 5 }) })),
+    )
+    const off = core.subscribe((e) => {
+      if (e.type === 'log' || e.type !== 'job' || e.job.id !== job.id) return
+      if (/Run 1\/3/.test(e.job.step)) setTimeout(() => core.services.jobs.cancel(job.id), 4000)
+    })
+    const done = await core.services.jobs.wait(job.id)
+    off()
+    expect(done.status).toBe('cancelled')
+    const runs = (await core.handlers['runs.list']({})).slice(0, -before || undefined)
+    expect(runs).toHaveLength(1)
+    const detail = await core.handlers['runs.get']({ id: runs[0].id })
+    expect(detail.status).toBe('cancelled')
+    expect(detail.error?.code).toBe('cancelled')
+    expect(detail.metrics.probe_sent).toBeGreaterThan(0)
+    expect(detail.samples['qemu.transferred_bytes']?.length).toBeGreaterThan(0)
+    expect(await driver.whereRunning(spec.name, [A, B])).toEqual(['node-a'])
+    expect(await driver.state(A, spec.name)).toBe('running')
+  })
+})

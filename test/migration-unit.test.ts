@@ -1,0 +1,162 @@
+import { spawnSync } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { migrationInputs, migrationParams, parseWorkload, workloadLabel } from '../src/shared/contract/migration'
+import type { VmSpec } from '../src/main/hypervisors/driver'
+import { optValue, qemuArgs, safeId, vmPaths } from '../src/main/hypervisors/qemu/command-line'
+import { DEFAULT_POSTCOPY_AFTER_MS, planMigration } from '../src/main/hypervisors/qemu/plan'
+import { compareRuns } from '../src/main/migration/compare'
+import { analyzeProbe } from '../src/main/migration/probe'
+import { runSpec } from '../src/main/migration/runner'
+import { ci95, changePct, mean, sd, t975 } from '../src/main/migration/stats'
+import { appendFor } from '../src/main/migration/workloads'
+import { cmd } from '../src/main/remote/command'
+import { startQemu } from '../src/main/remote/vm'
+import type { RunSummary } from '../src/shared/domain'
+
+const params = (p: Record<string, unknown> = {}) => migrationParams.parse(p)
+const vm: VmSpec = { name: 'guest', memoryMiB: 256, kernel: '/k', initrd: '/i', append: 'console=ttyS0 lab.ip=198.18.0.100/24', echo: { ip: '198.18.0.100', port: 7777 } }
+
+describe('statistics', () => {
+  it('matches textbook values', () => {
+    const xs = [2, 4, 4, 4, 5, 5, 7, 9]
+    expect(mean(xs)).toBe(5)
+    expect(sd(xs)).toBeCloseTo(Math.sqrt(32 / 7), 10)
+    // t(0.975, 7) = 2.365 → 2.365 · 2.138 / √8
+    expect(ci95(xs)).toBeCloseTo((2.365 * Math.sqrt(32 / 7)) / Math.sqrt(8), 10)
+    expect(t975(1)).toBe(12.706)
+    expect(t975(10)).toBe(2.228)
+    expect(t975(40)).toBeCloseTo(2.021, 3)
+    expect(t975(120)).toBeCloseTo(1.98, 3)
+    expect(Number.isNaN(ci95([3]))).toBe(true)
+    expect(sd([3])).toBe(0)
+    expect(changePct(50, 200)).toBe(-75)
+    expect(Number.isNaN(changePct(1, 0))).toBe(true)
+  })
+
+  it('compares each group with the baseline of the same workload', () => {
+    const run = (id: number, strategy: string, workload: string, d: number, status: RunSummary['status'] = 'succeeded'): RunSummary => ({
+      id, labId: 1, vm: 'g', strategy, workload, status, startedAt: '', metrics: { qemu_downtime_ms: d }, tags: [],
+    })
+    const c = compareRuns([run(1, 'precopy', 'idle', 10), run(2, 'precopy', 'idle', 30), run(3, 'dsm', 'idle', 2), run(4, 'dsm', 'idle', 4), run(5, 'dsm', 'idle', 999, 'failed')])
+    expect(c.groups.map((g) => g.strategy)).toEqual(['precopy', 'dsm'])
+    const dsm = c.groups[1].metrics.qemu_downtime_ms
+    expect(dsm).toMatchObject({ n: 2, mean: 3, changePct: -85 })
+    expect(c.groups[0].metrics.qemu_downtime_ms.changePct).toBeUndefined()
+  })
+})
+
+describe('strategy and parameter validation', () => {
+  it('refuses shared RAM without x-ignore-shared, for every non-dsm strategy', () => {
+    for (const s of ['precopy', 'postcopy', 'xbzrle', 'multifd', 'auto-converge'] as const) {
+      expect(() => planMigration({ ...vm, sharedMemoryPath: '/dev/shm/x' }, s, params())).toThrow(expect.objectContaining({ code: 'unsafe_shared_memory' }))
+    }
+    const dsm = planMigration({ ...vm, sharedMemoryPath: '/dev/shm/x' }, 'dsm', params())
+    expect(dsm.capabilities['x-ignore-shared']).toBe(true)
+    expect(() => planMigration(vm, 'dsm', params())).toThrow(expect.objectContaining({ code: 'shared_memory_missing' }))
+  })
+
+  it('sets matching capabilities and parameters per strategy, raising max-bandwidth from QEMU’s 128 MiB/s', () => {
+    const pre = planMigration(vm, 'precopy', params())
+    expect(Object.values(pre.capabilities).every((v) => !v)).toBe(true)
+    expect(pre.sourceParameters['max-bandwidth']).toBe(1024 * 1024 * 1024)
+    const mf = planMigration(vm, 'multifd', params({ multifdChannels: 4, downtimeLimitMs: 50 }))
+    expect(mf.capabilities.multifd).toBe(true)
+    expect(mf.destinationParameters).toEqual({ 'multifd-channels': 4 })
+    expect(mf.sourceParameters).toMatchObject({ 'multifd-channels': 4, 'downtime-limit': 50 })
+    const pc = planMigration(vm, 'postcopy', params())
+    expect(pc.capabilities['postcopy-ram']).toBe(true)
+    expect(pc.postcopy).toEqual({ afterPasses: undefined, afterMs: DEFAULT_POSTCOPY_AFTER_MS })
+    expect(planMigration(vm, 'postcopy', params({ postcopyAfterPasses: 2 })).postcopy).toEqual({ afterPasses: 2, afterMs: undefined })
+  })
+
+  it('checks experiment inputs: post-copy knobs need post-copy, source ≠ destination', () => {
+    const base = { labId: 1, vm: 'g', from: 'a', to: 'b', strategies: ['precopy'], workloads: [{ kind: 'idle' }], repetitions: 3 }
+    const start = migrationInputs['experiments.start']
+    expect(start.safeParse(base).success).toBe(true)
+    expect(start.safeParse({ ...base, params: { postcopyAfterMs: 1000 } }).success).toBe(false)
+    expect(start.safeParse({ ...base, strategies: ['postcopy'], params: { postcopyAfterMs: 1000 } }).success).toBe(true)
+    expect(start.safeParse({ ...base, to: 'a' }).success).toBe(false)
+    expect(start.safeParse({ ...base, strategies: ['teleport'] }).success).toBe(false)
+    expect(start.safeParse({ ...base, params: { maxBandwidthMiBs: -1 } }).success).toBe(false)
+  })
+
+  it('parses and labels workloads', () => {
+    expect(parseWorkload('dirty:64M:50')).toEqual({ kind: 'dirty', bufferMiB: 64, rateMiBs: 50 })
+    expect(workloadLabel(parseWorkload('dirty:64M:50'))).toBe('dirty:64M:50')
+    expect(parseWorkload('idle')).toEqual({ kind: 'idle' })
+    expect(parseWorkload('custom:stress --vm 1')).toEqual({ kind: 'custom', command: 'stress --vm 1' })
+    expect(() => parseWorkload('dirty:lots')).toThrow(/Unknown workload/)
+  })
+
+  it('puts workload knobs on the guest command line, replacing earlier ones', () => {
+    expect(appendFor('console=ttyS0 lab.dirty=1:1 lab.echo=1', { kind: 'dirty', bufferMiB: 64, rateMiBs: 50 }, 7777)).toBe('console=ttyS0 lab.dirty=64:50 lab.echo=7777')
+    expect(appendFor(undefined, { kind: 'custom', command: 'a b' })).toBe(`lab.run=${Buffer.from('a b').toString('base64')}`)
+    const dsm = runSpec(vm, 'dsm', { kind: 'idle' }, params({ sharedMemoryDir: '/dev/shm/' }))
+    expect(dsm.sharedMemoryPath).toMatch(/^\/dev\/shm\/miglab-guest-[0-9a-f]{8}\.ram$/)
+    expect(runSpec({ ...vm, sharedMemoryPath: '/x' }, 'precopy', { kind: 'idle' }, params()).sharedMemoryPath).toBeUndefined()
+    expect(() => runSpec(vm, 'dsm', { kind: 'idle' }, params())).toThrow(expect.objectContaining({ code: 'shared_memory_missing' }))
+  })
+})
+
+describe('QEMU command line', () => {
+  const hostile = `x; rm -rf / $(reboot) 'q' ,id=evil`
+  const spec: VmSpec = { ...vm, name: hostile, nic: { mac: '52:54:00:12:34:56', taps: { a: 'tap0' } }, sharedMemoryPath: '/dev/shm/a,b' }
+
+  it('follows the recipe, and a hostile VM name is just a strange name', () => {
+    const paths = vmPaths('/run/miglab', 'a', hostile)
+    expect(paths.dir).toMatch(/^\/run\/miglab\/a-[0-9a-f]{8}\/x__rm_-rf_[\w.-]*-[0-9a-f]{8}$/)
+    expect(Buffer.byteLength(paths.qmpSocket)).toBeLessThan(108)
+    const args = qemuArgs({ spec, node: 'a', paths, accel: 'tcg', incoming: true })
+    const after = (flag: string) => args[args.indexOf(flag) + 1]
+    // QEMU splits option values on commas: the name's comma is doubled, so no `id=evil` option appears.
+    expect(after('-name')).toBe(`guest=x; rm -rf / $(reboot) 'q' ,,id=evil`)
+    expect(after('-accel')).toBe('tcg,thread=single')
+    expect(after('-cpu')).toBe('qemu64')
+    expect(args).toEqual(expect.arrayContaining(['-nodefaults', '-no-user-config', '-no-reboot', '-daemonize']))
+    expect(after('-object')).toBe('memory-backend-file,id=mem,size=256M,mem-path=/dev/shm/a,,b,share=on')
+    expect(after('-machine')).toBe('memory-backend=mem')
+    expect(after('-netdev')).toBe('tap,id=n0,ifname=tap0,script=no,downscript=no')
+    expect(after('-device')).toBe('virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,romfile=')
+    expect(after('-incoming')).toBe('defer')
+    expect(after('-qmp')).toBe(`unix:${paths.qmpSocket},server=on,wait=off`)
+    // No NIC on a node without a tap; KVM uses the host CPU.
+    const b = qemuArgs({ spec, node: 'b', paths, accel: 'kvm', incoming: false })
+    expect(b).not.toContain('-netdev')
+    expect(b).not.toContain('-incoming')
+    expect(b.slice(b.indexOf('-accel'), b.indexOf('-accel') + 4)).toEqual(['-accel', 'kvm', '-cpu', 'host'])
+  })
+
+  it('quotes every argument of the remote start command', () => {
+    const paths = vmPaths('/run/miglab', 'a', hostile)
+    const text = startQemu(paths.dir, paths.specFile, JSON.stringify(spec), qemuArgs({ spec, node: 'a', paths, accel: 'tcg', incoming: false })).text
+    expect(text).toContain(`'guest=x; rm -rf / $(reboot) '\\''q'\\'' ,,id=evil'`)
+    // What a shell makes of the quoted arguments is exactly the arguments.
+    const args = qemuArgs({ spec, node: 'a', paths, accel: 'tcg', incoming: false })
+    const echoed = spawnSync('sh', ['-c', cmd('printf', '%s\\0', ...args).text], { encoding: 'utf8' }).stdout.split('\0').slice(0, -1)
+    expect(echoed).toEqual(args)
+    expect(safeId('a/b')).not.toContain('/')
+    expect(optValue('a,b,,c')).toBe('a,,b,,,,c')
+  })
+})
+
+describe('probe gap on synthetic timelines', () => {
+  const steady = (from: number, to: number, rtt = 0.5) =>
+    Array.from({ length: to - from }, (_, i) => ({ seq: from + i, sentAt: from + i, receivedAt: from + i + rtt }))
+
+  it('finds the longest silence and where it lay', () => {
+    // 1 ms probes; the guest is silent for sends 100..179 (lost), replies resume at 180.
+    const replies = [...steady(0, 100), ...steady(180, 300)]
+    const r = analyzeProbe(300, replies, { startMs: 0, endMs: 300 })
+    expect(r).toMatchObject({ sent: 300, received: 220, lost: 80, late: 0 })
+    expect(r.maxGapMs).toBeCloseTo(81, 6)
+    expect(r.gapStartMs).toBeCloseTo(99.5, 6)
+    expect(r.gapEndMs).toBeCloseTo(180.5, 6)
+  })
+
+  it('counts late replies, ignores duplicates, and treats a silent tail as a gap', () => {
+    const replies = [...steady(0, 10), { seq: 10, sentAt: 10, receivedAt: 400 }, { seq: 10, sentAt: 10, receivedAt: 401 }]
+    const r = analyzeProbe(11, replies, { startMs: 0, endMs: 1000 }, 250)
+    expect(r).toMatchObject({ received: 11, lost: 0, late: 1, maxGapMs: 600, gapStartMs: 400, gapEndMs: 1000 })
+    expect(analyzeProbe(5, [], { startMs: 10, endMs: 60 })).toMatchObject({ lost: 5, maxGapMs: 50, gapStartMs: 10 })
+  })
+})

@@ -1,0 +1,131 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { migrationParams, type MigrationParams } from '../src/shared/contract/migration'
+import { MigLabError } from '../src/shared/errors'
+import type { MigrationEvent, VmSpec } from '../src/main/hypervisors/driver'
+import { QemuDriver } from '../src/main/hypervisors/qemu/driver'
+import { LocalNodeLink } from './fixtures/local-node-link'
+import { buildTinyGuest, TINY_FILLED_MIB, TINY_READY } from './fixtures/tiny-guest'
+import { tempDir } from './helpers'
+
+// Real QEMU (TCG) on this machine: two "nodes" are two LocalNodeLinks, the test stand-in for SSH.
+const hasQemu = (() => {
+  try {
+    execFileSync('qemu-system-x86_64', ['--version'])
+    return true
+  } catch {
+    return false
+  }
+})()
+
+const dir = tempDir()
+const runDir = join(dir, 'run')
+const netns = `mgtest${process.pid}`
+const shm = `/dev/shm/miglab-test-${process.pid}.ram`
+const A = new LocalNodeLink('node-a', '127.0.0.1')
+const B = new LocalNodeLink('node-b', '127.0.0.1')
+// A destination in its own network namespace: it listens there, so the source's connection is refused.
+const Isolated = new LocalNodeLink('node-isolated', '127.0.0.1', netns)
+const driver = new QemuDriver({ runDir, accel: 'tcg' })
+let spec: VmSpec
+const params = (p: Partial<MigrationParams> = {}): MigrationParams => migrationParams.parse(p)
+const hooks = (events: MigrationEvent[] = [], signal?: AbortSignal) => {
+  const t0 = performance.now()
+  return { clock: () => performance.now() - t0, onEvent: (e: MigrationEvent) => events.push(e), signal }
+}
+
+/** Every QEMU whose command line mentions this test's run dir: what afterAll must leave dead. */
+const ourQemus = (): number[] =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(runDir) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z')
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+
+let precopyBytes = 0
+
+describe.skipIf(!hasQemu)('QEMU driver: live migration between two local QEMUs', () => {
+  beforeAll(() => {
+    spec = { name: `tiny vm; rm -rf / $(x),y`, memoryMiB: 128, kernel: buildTinyGuest(dir), readyMarker: TINY_READY }
+    execFileSync('ip', ['netns', 'add', netns])
+    execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'up'])
+  })
+
+  afterAll(async () => {
+    for (const n of [A, B, Isolated]) await driver.stop(n, spec.name).catch(() => undefined)
+    await driver.close()
+    for (const pid of ourQemus()) process.kill(pid, 'SIGKILL')
+    rmSync(shm, { force: true })
+    rmSync(dir, { recursive: true, force: true })
+    execFileSync('ip', ['netns', 'del', netns])
+  })
+
+  it('pre-copy: completes, measures, quits the source, leaves the VM running only on the destination', async () => {
+    await driver.start(A, spec)
+    expect(await driver.whereRunning(spec.name, [A, B])).toEqual(['node-a'])
+    const events: MigrationEvent[] = []
+    const migration = driver.migrate(spec.name, A, B, 'precopy', params(), hooks(events))
+    // A second migration of the same VM is refused while the first runs.
+    await expect(driver.migrate(spec.name, A, B, 'precopy', params(), hooks())).rejects.toMatchObject({ code: 'migration_in_progress' })
+    const out = await migration
+    expect(out.hypervisorDowntimeMs).toBeGreaterThan(0)
+    expect(out.hypervisorTotalMs).toBeGreaterThan(0)
+    expect(out.transferredBytes).toBeGreaterThan(TINY_FILLED_MIB * 1024 * 1024)
+    expect(out.stopResumeMs).toBeGreaterThan(0)
+    expect(out.raw.sourceStateAfter).toBe('postmigrate')
+    expect(events.map((e) => e.kind)).toEqual(expect.arrayContaining(['STOP', 'RESUME', 'status']))
+    expect(await driver.whereRunning(spec.name, [A, B])).toEqual(['node-b'])
+    expect(await driver.state(B, spec.name)).toBe('running')
+    const listed = await driver.listVms([A, B])
+    expect(listed.map((v) => [v.spec.name, v.node, v.state])).toEqual([[spec.name, 'node-b', 'running']])
+    precopyBytes = out.transferredBytes
+    await driver.stop(B, spec.name)
+    expect(ourQemus()).toEqual([])
+  })
+
+  it('cancel mid-migration: the VM keeps running on the source, the destination QEMU is gone', async () => {
+    await driver.start(A, spec)
+    const abort = new AbortController()
+    setTimeout(() => abort.abort(), 1000)
+    // 1 MiB/s against 48 MiB of data: still copying when the cancel comes.
+    await expect(driver.migrate(spec.name, A, B, 'precopy', params({ maxBandwidthMiBs: 1 }), hooks([], abort.signal))).rejects.toMatchObject({ code: 'cancelled' })
+    expect(await driver.whereRunning(spec.name, [A, B])).toEqual(['node-a'])
+    expect(await driver.state(A, spec.name)).toBe('running')
+    expect(existsSync(driver.paths(B, spec.name).dir)).toBe(false)
+  })
+
+  it('destination not listening where the source connects: the run fails with the cause, the VM runs on the source', async () => {
+    const err = await driver.migrate(spec.name, A, Isolated, 'precopy', params(), hooks()).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(MigLabError)
+    expect((err as MigLabError).code).toBe('migration_failed')
+    expect((err as MigLabError).message).toMatch(/refused/i)
+    expect(await driver.whereRunning(spec.name, [A, Isolated])).toEqual(['node-a'])
+    expect(await driver.state(A, spec.name)).toBe('running')
+    await driver.stop(A, spec.name)
+  })
+
+  it('refuses shared RAM without x-ignore-shared before anything starts', async () => {
+    await driver.start(A, { ...spec, sharedMemoryPath: shm })
+    await expect(driver.migrate(spec.name, A, B, 'precopy', params(), hooks())).rejects.toMatchObject({ code: 'unsafe_shared_memory' })
+    expect(await driver.whereRunning(spec.name, [A, B])).toEqual(['node-a'])
+    expect(existsSync(driver.paths(B, spec.name).dir)).toBe(false)
+  })
+
+  it('dsm (shared RAM + x-ignore-shared): sends under 5 % of what pre-copy sends', async () => {
+    const out = await driver.migrate(spec.name, A, B, 'dsm', params(), hooks())
+    expect(await driver.whereRunning(spec.name, [A, B])).toEqual(['node-b'])
+    expect(await driver.state(B, spec.name)).toBe('running')
+    expect(precopyBytes).toBeGreaterThan(0)
+    expect(out.transferredBytes).toBeLessThan(precopyBytes * 0.05)
+    await driver.stop(B, spec.name)
+    expect(existsSync(shm)).toBe(false)
+    expect(ourQemus()).toEqual([])
+  })
+})
