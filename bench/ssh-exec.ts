@@ -67,8 +67,8 @@ try {
     await bench(lean)
   }
 } finally {
-  spawnSync('userdel', [lean], { stdio: 'ignore' })
   await t.pool.close()
   await sshd.stop()
+  spawnSync('userdel', ['-f', lean], { stdio: 'ignore' })
   removeSshdDir(sshd)
 }

@@ -14,11 +14,12 @@ export interface MigLabServer {
   dbPath: string
 }
 
-/** Starts the real `miglab serve` (browser door + core + SQLite) on a fresh data dir for each test file. */
+/** Starts the real `miglab serve` (browser door + core + SQLite) on a fresh data dir for each test. */
 async function startServer(): Promise<{ server: MigLabServer; child: ChildProcess }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'miglab-e2e-'))
   const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/miglab.mjs', import.meta.url)), 'serve', '--port', '0'], {
-    env: { ...process.env, MIGLAB_DATA_DIR: dataDir },
+    // The demo lab of e2e runs gets its own names, so it never touches a user's demo lab.
+    env: { ...process.env, MIGLAB_DATA_DIR: dataDir, MIGLAB_DEMO_PREFIX: 'mle2e' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const url = await new Promise<string>((resolve, reject) => {
@@ -37,7 +38,7 @@ async function startServer(): Promise<{ server: MigLabServer; child: ChildProces
   return { server: { url, origin: new URL(url).origin, dataDir, dbPath: join(dataDir, 'miglab.sqlite') }, child }
 }
 
-export const test = base.extend<object, { miglab: MigLabServer }>({
+export const test = base.extend<{ miglab: MigLabServer }>({
   miglab: [
     async ({}, use) => {
       const { server, child } = await startServer()
@@ -46,7 +47,7 @@ export const test = base.extend<object, { miglab: MigLabServer }>({
       await new Promise((r) => child.once('exit', r))
       rmSync(server.dataDir, { recursive: true, force: true })
     },
-    { scope: 'worker' },
+    { scope: 'test' },
   ],
 })
 

@@ -166,7 +166,7 @@ describe.skipIf(skip !== null)('nodes contract over a real sshd', () => {
       expect(core.services.secrets.get(String(node.id), 'password')).toBeUndefined()
     } finally {
       rmSync(sudoers, { force: true })
-      execFileSync('userdel', ['-r', user], { stdio: 'ignore' })
+      execFileSync('userdel', ['-f', '-r', user], { stdio: 'ignore' }) // -f: even if a session is still open
     }
   })
 

@@ -90,15 +90,12 @@ export function sudo(c: RemoteCommand, opts: { password: boolean }): RemoteComma
  */
 export const reportingPid = (c: RemoteCommand): RemoteCommand => make(`echo $$ >&2; ${group(c)}`)
 
-/** SIGTERM to the process group, then SIGKILL after `graceS` seconds if anything is left. */
+/**
+ * SIGTERM to the process group, then SIGKILL after `graceS` seconds if anything is left. The
+ * `kill -s SIG -- -PGID` spelling is the POSIX one: dash rejects `kill -TERM -- -PGID`.
+ */
 export function killGroup(pgid: number, graceS: number): RemoteCommand {
   if (!Number.isInteger(pgid) || pgid <= 1) throw new MigLabError('invalid_argument', `Not a process group id: ${pgid}.`)
-  const target = `-${pgid}`
-  const quiet = (k: RemoteCommand): RemoteCommand => redirect(k, { stderr: '/dev/null' })
-  return seq(
-    quiet(cmd('kill', '-TERM', '--', target)),
-    cmd('sleep', graceS),
-    and(quiet(cmd('kill', '-0', '--', target)), quiet(cmd('kill', '-KILL', '--', target))),
-    cmd('true'),
-  )
+  const signal = (sig: string): RemoteCommand => redirect(cmd('kill', '-s', sig, '--', `-${pgid}`), { stderr: '/dev/null' })
+  return seq(signal('TERM'), cmd('sleep', graceS), and(signal('0'), signal('KILL')), cmd('true'))
 }

@@ -15,9 +15,22 @@ export function startQemu(dir: string, specFile: string, specJson: string, args:
 }
 
 // Alive = /proc entry whose state is not Z (PID 1 here reaps orphans late).
-const ALIVE = `s=$(sed 's/.*) //' /proc/"$1"/stat 2>/dev/null | cut -c1); [ -n "$s" ] && [ "$s" != Z ]`
+const alive = (pid: string) => `{ s=$(sed 's/.*) //' /proc/${pid}/stat 2>/dev/null | cut -c1); [ -n "$s" ] && [ "$s" != Z ]; }`
 
-export const pidAlive = (pid: number): RemoteCommand => cmd('sh', '-c', ALIVE, 'sh', pid)
+// Waiting happens on the node: one exec instead of a round trip per poll (an SSH exec costs 0.3–2 s).
+const WAIT_GONE = `i=0; while [ $i -lt "$2" ]; do ${alive('"$1"')} || exit 0; sleep 0.05; i=$((i + 1)); done; exit 1`
+
+/** Exit 0 once the process is gone (zombies count as gone), 1 if it still runs after `ms`. */
+export const waitGone = (pid: number, ms: number): RemoteCommand => cmd('sh', '-c', WAIT_GONE, 'sh', pid, Math.ceil(ms / 50))
+
+const WAIT_MARKER = `i=0; while [ $i -lt "$4" ]; do
+  grep -q -F -- "$1" "$2" 2>/dev/null && exit 0
+  p=$(cat "$3" 2>/dev/null); [ -n "$p" ] && ${alive('"$p"')} || exit 3
+  sleep 0.1; i=$((i + 1))
+done; exit 2`
+
+/** Exit 0 when `text` appears in the file, 3 if the process of `pidFile` died first, 2 after `ms`. */
+export const waitForText = (path: string, text: string, pidFile: string, ms: number): RemoteCommand => cmd('sh', '-c', WAIT_MARKER, 'sh', text, path, pidFile, Math.ceil(ms / 100))
 
 /** One line per VM directory: `<alive 0|1> TAB <pid> TAB <vm.json>`. */
 const LIST = `for d in "$1"/*/; do
@@ -33,15 +46,14 @@ export const signalPid = (pid: number, sig: 'TERM' | 'KILL'): RemoteCommand => r
 
 export const removePaths = (...paths: string[]): RemoteCommand => cmd('rm', '-rf', '--', ...paths)
 
-export const fileContains = (path: string, text: string): RemoteCommand => cmd('grep', '-q', '-F', '--', text, path)
 
 export const readFile = (path: string): RemoteCommand => cmd('cat', '--', path)
 
-/** Nanoseconds since the epoch on the node, to estimate its clock offset. */
-export const clockNs = (): RemoteCommand => cmd('date', '+%s%N')
-
-/** Same boot id = same kernel = same clock (demo-lab namespaces): no offset to correct. */
-export const bootId = (): RemoteCommand => cmd('cat', '/proc/sys/kernel/random/boot_id')
+/**
+ * The kernel's boot id (same id = same kernel = same clock, as in the demo lab's namespaces) and
+ * nanoseconds since the epoch, to estimate the node's clock offset.
+ */
+export const clockInfo = (): RemoteCommand => cmd('sh', '-c', 'cat /proc/sys/kernel/random/boot_id; date +%s%N')
 
 export const qemuVersion = (): RemoteCommand => cmd(QEMU, '--version')
 

@@ -235,6 +235,11 @@ export class SshPool {
       client.once('error', fail)
       client.connect(config)
     })
+    if (entry.stop.signal.aborted) {
+      // Closed while this dial was in flight: do not keep a connection nobody owns.
+      client.end()
+      throw new MigLabError('disconnected', `The connection to node ${nodeKey} was closed.`)
+    }
     this.live.add(client)
     entry.client = client
     entry.info = { host: t.host, port: t.port, user: t.user, algorithm: algorithmOf(presented!), fingerprint: fingerprintOf(presented!) }

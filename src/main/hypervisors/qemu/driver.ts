@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { strategyIds, strategyLabels, type MigrationParams, type StrategyId, type StrategySupport } from '../../../shared/contract/migration'
 import { MigLabError } from '../../../shared/errors'
 import * as remote from '../../remote/vm'
@@ -15,11 +14,22 @@ export interface QemuDriverOptions {
   accel?: 'kvm' | 'tcg' | 'auto'
 }
 
-interface Listed {
+export interface Listed {
   spec: VmSpec
   pid: number
   alive: boolean
 }
+
+export interface NodeClock {
+  /** Node clock minus this machine's clock, in ms. */
+  offsetMs: number
+  /** Half the best round trip of the estimate. */
+  uncertaintyMs: number
+  bootId: string
+}
+
+/** Clock offsets drift slowly; measuring them costs SSH round trips, so they are reused this long. */
+const CLOCK_TTL_MS = 60_000
 
 /** QEMU over QMP, reached only through NodeLinks. Keeps one QMP client per VM and node (QEMU serves one). */
 export class QemuDriver implements HypervisorDriver {
@@ -29,6 +39,7 @@ export class QemuDriver implements HypervisorDriver {
   private readonly clients = new Map<string, Promise<QmpClient>>()
   private readonly accelByNode = new Map<string, Promise<{ accel: 'kvm' | 'tcg'; reason?: string }>>()
   private readonly migrating = new Set<string>()
+  private readonly clocks = new Map<string, { at: number; clock: Promise<NodeClock> }>()
 
   constructor(options: QemuDriverOptions = {}) {
     this.runDir = options.runDir ?? '/run/miglab'
@@ -139,13 +150,9 @@ export class QemuDriver implements HypervisorDriver {
   }
 
   private async waitReady(node: NodeLink, spec: VmSpec, paths: VmPaths, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    while (Date.now() < deadline) {
-      if (signal?.aborted) throw new MigLabError('cancelled', `Booting VM "${spec.name}" was cancelled.`)
-      if ((await node.exec(remote.fileContains(paths.serialLog, spec.readyMarker!), { timeoutMs: 10_000 })).code === 0) return
-      if (!(await this.instanceOn(node, spec.name))) break
-      await sleep(200)
-    }
+    const r = await node.exec(remote.waitForText(paths.serialLog, spec.readyMarker!, paths.pidFile, timeoutMs), { timeoutMs: timeoutMs + 15_000, signal })
+    if (r.code === 0) return
+    if (signal?.aborted) throw new MigLabError('cancelled', `Booting VM "${spec.name}" was cancelled.`)
     const serial = await node.exec(remote.readFile(paths.serialLog), { timeoutMs: 10_000 }).catch(() => undefined)
     throw new MigLabError('vm_not_ready', `VM "${spec.name}" did not print "${spec.readyMarker}" on its console within ${timeoutMs} ms on node ${node.name}.`, {
       stderrTail: serial?.stdout.trimEnd().split('\n').slice(-15).join('\n'),
@@ -153,9 +160,12 @@ export class QemuDriver implements HypervisorDriver {
     })
   }
 
-  /** Ends the VM's process on that node: QMP quit, then TERM, then KILL; leaves shared memory alone. */
-  async terminate(node: NodeLink, vm: string): Promise<void> {
-    const listed = await this.instanceOn(node, vm)
+  /**
+   * Ends the VM's process on that node: QMP quit, then TERM, then KILL; leaves shared memory alone.
+   * `known` is a listing the caller already has (null: known not to run), saving a round trip.
+   */
+  async terminate(node: NodeLink, vm: string, known?: Listed | null): Promise<void> {
+    const listed = known === undefined ? await this.instanceOn(node, vm) : known
     if (listed) {
       await this.qmp(node, vm)
         .then((c) => c.execute('quit', undefined, 2000))
@@ -176,18 +186,23 @@ export class QemuDriver implements HypervisorDriver {
 
   async stop(node: NodeLink, vm: string): Promise<void> {
     const listed = (await this.listOn(node)).find((l) => l.spec.name === vm)
-    await this.terminate(node, vm)
+    await this.terminate(node, vm, listed?.alive ? listed : null)
     // The shared RAM file belongs to the VM, not to a node: remove it when the VM itself stops.
     if (listed?.spec.sharedMemoryPath) await execOk(node, remote.removePaths(listed.spec.sharedMemoryPath), 'Removing shared memory', { timeoutMs: 10_000 })
   }
 
   private async waitGone(node: NodeLink, pid: number, ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms
-    do {
-      if ((await node.exec(remote.pidAlive(pid), { timeoutMs: 5000 })).code !== 0) return true
-      await sleep(50)
-    } while (Date.now() < deadline)
-    return false
+    return (await node.exec(remote.waitGone(pid, ms), { timeoutMs: ms + 15_000 })).code === 0
+  }
+
+  /** The node's clock against this machine's (cached for a minute). */
+  clock(node: NodeLink): Promise<NodeClock> {
+    const cached = this.clocks.get(node.name)
+    if (cached && Date.now() - cached.at < CLOCK_TTL_MS) return cached.clock
+    const clock = measureClock(node)
+    this.clocks.set(node.name, { at: Date.now(), clock })
+    clock.catch(() => this.clocks.delete(node.name))
+    return clock
   }
 
   async capabilities(nodes: NodeLink[], params: MigrationParams): Promise<StrategySupport[]> {
@@ -249,4 +264,18 @@ export class QemuDriver implements HypervisorDriver {
     this.clients.clear()
     await Promise.all(all.map((c) => c.then((q) => q.close(), () => undefined)))
   }
+}
+
+async function measureClock(node: NodeLink): Promise<NodeClock> {
+  let best: NodeClock = { offsetMs: 0, uncertaintyMs: Infinity, bootId: '' }
+  for (let i = 0; i < 2; i++) {
+    const t0 = Date.now()
+    const r = await node.exec(remote.clockInfo(), { timeoutMs: 10_000 })
+    const t1 = Date.now()
+    const [bootId, ns] = r.stdout.trim().split('\n')
+    const remoteMs = Number(ns) / 1e6
+    if (r.code === 0 && Number.isFinite(remoteMs) && (t1 - t0) / 2 < best.uncertaintyMs) best = { bootId, offsetMs: remoteMs - (t0 + t1) / 2, uncertaintyMs: (t1 - t0) / 2 }
+  }
+  if (!Number.isFinite(best.uncertaintyMs)) throw new MigLabError('clock_unknown', `Could not read the clock of node ${node.name}.`)
+  return best
 }

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { MigrationParams, StrategyId } from '../../../shared/contract/migration'
 import { MigLabError, toApiError } from '../../../shared/errors'
-import * as remote from '../../remote/vm'
 import type { MigrateHooks, MigrationOutcome } from '../driver'
 import type { NodeLink } from '../node-link'
 import type { QemuDriver } from './driver'
@@ -30,26 +29,6 @@ interface MigrateInfo {
 
 const POLL_MS = 20
 const TERMINAL = new Set(['completed', 'failed', 'cancelled'])
-
-interface NodeClock {
-  offsetMs: number
-  uncertaintyMs: number
-  bootId: string
-}
-
-/** Node clock minus this machine's clock, in ms, and how sure that is (half the best round trip). */
-async function clockOffset(node: NodeLink): Promise<NodeClock> {
-  const boot = await node.exec(remote.bootId(), { timeoutMs: 5000 })
-  let best = { offsetMs: 0, uncertaintyMs: Infinity, bootId: boot.code === 0 ? boot.stdout.trim() : '' }
-  for (let i = 0; i < 3; i++) {
-    const t0 = Date.now()
-    const r = await node.exec(remote.clockNs(), { timeoutMs: 5000 })
-    const t1 = Date.now()
-    const remoteMs = Number(r.stdout.trim()) / 1e6
-    if (r.code === 0 && Number.isFinite(remoteMs) && (t1 - t0) / 2 < best.uncertaintyMs) best = { ...best, offsetMs: remoteMs - (t0 + t1) / 2, uncertaintyMs: (t1 - t0) / 2 }
-  }
-  return best
-}
 
 function sampleOf(info: MigrateInfo): Record<string, number> {
   const v: Record<string, number> = {}
@@ -82,20 +61,19 @@ export async function runMigration(
 ): Promise<MigrationOutcome> {
   const { signal, clock } = hooks
   if (signal?.aborted) throw new MigLabError('cancelled', 'The migration was cancelled before it started.')
-  const source = await d.instanceOn(from, vm)
+  const [source, onDestination] = await Promise.all([d.instanceOn(from, vm), d.instanceOn(to, vm)])
   if (!source) throw new MigLabError('vm_not_found', `VM "${vm}" is not running on node ${from.name}.`)
   // Refuses unsafe combinations (shared RAM without x-ignore-shared) before anything starts.
   const plan = planMigration(source.spec, strategy, params)
-  const where = await d.whereRunning(vm, [from, to])
-  if (where.length !== 1) {
-    throw new MigLabError('vm_runs_twice', `VM "${vm}" runs on ${where.join(' and ')}; it must run only on ${from.name} before migrating.`, { hint: 'Stop the extra copy first.' })
+  if (onDestination) {
+    throw new MigLabError('vm_runs_twice', `VM "${vm}" runs on both ${from.name} and ${to.name}; it must run only on ${from.name} before migrating.`, { hint: 'Stop the extra copy first.' })
   }
   const src = await d.qmp(from, vm)
   const before = await src.execute<{ status: string }>('query-status')
   if (before.status !== 'running') throw new MigLabError('vm_not_running', `VM "${vm}" on ${from.name} is ${before.status}, not running.`)
 
   const emit = (kind: string, node: string | undefined, data: Record<string, unknown>) => hooks.onEvent?.({ tMs: clock(), kind, node, data })
-  const [srcClock, measuredDst] = await Promise.all([clockOffset(from), clockOffset(to)])
+  const [srcClock, measuredDst] = await Promise.all([d.clock(from), d.clock(to)])
   // One kernel, one clock: reuse the source's offset so the two estimates' errors cannot split it.
   const sameClock = srcClock.bootId !== '' && srcClock.bootId === measuredDst.bootId
   const dstClock = sameClock ? srcClock : measuredDst
@@ -119,7 +97,7 @@ export async function runMigration(
   let last: MigrateInfo | undefined
   let switchedToPostcopy = false
   try {
-    await d.terminate(to, vm) // leftovers of an earlier failed attempt; the VM does not run there (checked)
+    await d.terminate(to, vm, null) // leftovers of an earlier failed attempt; the VM does not run there (checked)
     emit('phase', to.name, { phase: 'destination-start' })
     await d.launch(to, source.spec, true)
     dst = await d.qmp(to, vm)
@@ -180,7 +158,7 @@ export async function runMigration(
     await waitStatus(dst, 'running', 10_000, `destination ${to.name}`)
     const srcState = await src.execute<{ status: string }>('query-status')
     emit('phase', from.name, { phase: 'source-quit', sourceState: srcState.status })
-    await d.terminate(from, vm)
+    await d.terminate(from, vm, source)
     const after = await d.whereRunning(vm, [from, to])
     if (after.length !== 1 || after[0] !== to.name) {
       throw new MigLabError('vm_state_unclear', `After the migration VM "${vm}" runs on [${after.join(', ')}], expected only ${to.name}.`)
