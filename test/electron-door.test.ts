@@ -40,6 +40,7 @@ const sampleInputs: { [M in Method]: Input<M> } = {
   'experiments.start': { labId: 1, vm: 'guest', from: 'a', to: 'b', strategies: ['precopy'], workloads: [{ kind: 'idle' }], repetitions: 1 },
   'runs.get': { id: 1 },
   'runs.compare': { ids: [1] },
+  'runs.export': { format: 'csv' },
 }
 
 function mockElectron(options: { lock?: boolean } = {}) {

@@ -111,6 +111,24 @@ describe.skipIf(!hasQemu)('QEMU driver: live migration between two local QEMUs',
     await driver.stop(A, spec.name)
   })
 
+  it('post-copy, xbzrle, multifd and auto-converge complete with their capabilities set on both sides', async () => {
+    await driver.start(A, spec)
+    let [from, to] = [A, B]
+    for (const strategy of ['postcopy', 'xbzrle', 'multifd', 'auto-converge'] as const) {
+      const events: MigrationEvent[] = []
+      const p = params(strategy === 'postcopy' ? { postcopyAfterPasses: 1, maxBandwidthMiBs: 32 } : { multifdChannels: 2 })
+      const out = await driver.migrate(spec.name, from, to, strategy, p, hooks(events))
+      expect(out.hypervisorTotalMs, strategy).toBeGreaterThan(0)
+      const phase = events.find((e) => e.kind === 'phase' && e.data.phase === 'migrate')!
+      expect((phase.data.capabilities as Record<string, boolean>)[strategy === 'postcopy' ? 'postcopy-ram' : strategy]).toBe(true)
+      if (strategy === 'postcopy') expect(events.some((e) => e.data.phase === 'postcopy-start')).toBe(true)
+      expect(await driver.whereRunning(spec.name, [A, B])).toEqual([to.name])
+      expect(await driver.state(to, spec.name)).toBe('running')
+      ;[from, to] = [to, from]
+    }
+    await driver.stop(from, spec.name)
+  })
+
   it('refuses shared RAM without x-ignore-shared before anything starts', async () => {
     await driver.start(A, { ...spec, sharedMemoryPath: shm })
     await expect(driver.migrate(spec.name, A, B, 'precopy', params(), hooks())).rejects.toMatchObject({ code: 'unsafe_shared_memory' })

@@ -6,6 +6,7 @@ import { labHandlers } from './handlers/lab'
 import { migrationHandlers } from './handlers/migration'
 import { nodeHandlers } from './handlers/nodes'
 import { terminalHandlers } from './handlers/terminals'
+import { historyHandlers } from './handlers/history'
 import { JobManager } from './jobs/manager'
 import { dbPathIn } from './paths'
 import type { Services } from './services'
@@ -72,6 +73,7 @@ export function createCore(options: CoreOptions): Core {
     ...migrationHandlers(services),
     ...nodeHandlers(services),
     ...terminalHandlers(services),
+    ...historyHandlers(services),
   }
 
   return {

@@ -4,6 +4,7 @@ import { labInputs, type LabResults } from './contract/lab'
 import { migrationInputs, type MigrationResults } from './contract/migration'
 import { nodeInputs, type NodeResults } from './contract/nodes'
 import { terminalInputs, type TerminalResults } from './contract/terminals'
+import { historyInputs, type HistoryResults } from './contract/history'
 import type { ApiError } from './errors'
 import type { ApiEvent, EventListener } from './events'
 
@@ -18,10 +19,11 @@ export const inputs = {
   ...migrationInputs,
   ...nodeInputs,
   ...terminalInputs,
+  ...historyInputs,
 } as const
 
 /** Each area's results; an area adds its interface here and its schemas to `inputs`. */
-export interface Results extends AppResults, LabResults, MigrationResults, NodeResults, TerminalResults {}
+export interface Results extends AppResults, LabResults, MigrationResults, NodeResults, TerminalResults, HistoryResults {}
 
 export type Method = keyof typeof inputs & keyof Results
 export type Input<M extends Method> = z.input<(typeof inputs)[M]>

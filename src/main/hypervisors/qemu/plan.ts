@@ -12,6 +12,7 @@ export interface QemuMigrationPlan {
 }
 
 const MiB = 1024 * 1024
+const QEMU_DEFAULT_DOWNTIME_LIMIT_MS = 300
 
 /** Default switch-over when neither knob is given: after the first full pass has had time to run. */
 export const DEFAULT_POSTCOPY_AFTER_MS = 1500
@@ -44,7 +45,8 @@ export function planMigration(spec: VmSpec, strategy: StrategyId, params: Migrat
   const common: Record<string, unknown> = {}
   if (strategy === 'multifd') common['multifd-channels'] = params.multifdChannels
   const sourceParameters: Record<string, unknown> = { ...common, 'max-bandwidth': Math.round(params.maxBandwidthMiBs * MiB) }
-  if (params.downtimeLimitMs !== undefined) sourceParameters['downtime-limit'] = params.downtimeLimitMs
+  // Always set: the source QEMU keeps parameters across migrations, so an earlier run's limit would leak.
+  sourceParameters['downtime-limit'] = params.downtimeLimitMs ?? QEMU_DEFAULT_DOWNTIME_LIMIT_MS
   if (strategy === 'xbzrle' && params.xbzrleCacheMiB !== undefined) sourceParameters['xbzrle-cache-size'] = params.xbzrleCacheMiB * MiB
   const plan: QemuMigrationPlan = { capabilities, sourceParameters, destinationParameters: common }
   if (strategy === 'postcopy') {

@@ -1,0 +1,93 @@
+// Migration strategies against the pre-copy baseline, on the demo lab's Linux guest over real SSH.
+// Prints means ± 95 % CI and ratios (strategy / pre-copy) of the three downtimes, data sent and total
+// time, per workload. Never passes or fails. Run as root:
+//   npx tsx bench/strategies.ts [--reps 5] [--strategies precopy,dsm,postcopy] [--workloads idle,dirty:64M:50]
+// MIGLAB_BENCH_GUEST_CACHE=<demo-lab cache dir> copies an already built guest image (skips the kernel download).
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { parseWorkload, strategyId, type Comparison } from '../src/shared/contract/migration'
+import { resultsTable } from '../src/main/cli/run'
+import { createCore } from '../src/main/core'
+import { QemuDriver } from '../src/main/hypervisors/qemu/driver'
+import { SshNodeLink } from '../src/main/hypervisors/ssh-node-link'
+import { DemoLab, type StepReporter } from '../src/main/lab/demo-lab'
+import { DEMO_VM } from '../src/main/migration/demo-vm'
+import { nodeKey } from '../src/main/ssh/targets'
+import { runIdsOfJob } from '../src/main/store/run-detail'
+
+const { values: args } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '5' },
+    strategies: { type: 'string', default: 'precopy,dsm' },
+    workloads: { type: 'string', default: 'idle,dirty:64M:50' },
+  },
+})
+const PREFIX = 'mgb'
+process.env.MIGLAB_DEMO_PREFIX = PREFIX
+const dataDir = mkdtempSync(join(tmpdir(), 'miglab-bench-'))
+const cache = process.env.MIGLAB_BENCH_GUEST_CACHE
+if (cache && existsSync(cache)) cpSync(cache, join(dataDir, 'demo-lab', 'cache'), { recursive: true })
+const core = createCore({ dataDir, door: 'browser' })
+const lab = new DemoLab({ dataDir, prefix: PREFIX, labs: core.services.labs, hostKeys: core.services.hostKeys })
+const quiet: StepReporter = { progress: () => {}, checkCancelled: () => {} }
+
+const RATIOS: [string, string][] = [
+  ['qemu_downtime_ms', 'QEMU downtime'],
+  ['stop_resume_ms', 'STOP→RESUME'],
+  ['probe_gap_ms', 'probe gap'],
+  ['transferred_bytes', 'data sent'],
+  ['total_ms', 'total time'],
+]
+
+function ratios(c: Comparison): string {
+  const lines: string[] = []
+  for (const g of c.groups.filter((g) => g.strategy !== c.baseline)) {
+    const base = c.groups.find((b) => b.strategy === c.baseline && b.workload === g.workload)
+    if (!base) continue
+    const cells = RATIOS.map(([m, label]) => {
+      const r = (g.metrics[m]?.mean ?? NaN) / (base.metrics[m]?.mean ?? NaN)
+      return `${label} ×${Number.isFinite(r) ? (r < 0.1 ? r.toPrecision(2) : r.toFixed(2)) : '–'}`
+    })
+    lines.push(`${g.strategy.padEnd(14)} ${g.workload.padEnd(14)} ${cells.join('   ')}`)
+  }
+  return lines.join('\n')
+}
+
+try {
+  const { labId, accel } = await lab.up({ subnet: '198.19.213.0/24', nodes: 2 }, quiet)
+  const nodes = core.services.labs.get(labId)!.nodes
+  const job = await core.handlers['experiments.start']({
+    labId,
+    vm: DEMO_VM,
+    from: nodes[0].name,
+    to: nodes[1].name,
+    strategies: args.strategies!.split(',').map((s) => strategyId.parse(s.trim())),
+    workloads: args.workloads!.split(',').map(parseWorkload),
+    repetitions: Number(args.reps),
+    params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000 },
+  })
+  let last = ''
+  const off = core.subscribe((e) => {
+    if (e.type === 'job' && e.job.id === job.id && e.job.step !== last) console.error(`  ${(last = e.job.step)}`)
+  })
+  const done = await core.services.jobs.wait(job.id)
+  off()
+  const ids = runIdsOfJob(core.services.db, job.id)
+  const comparison = await core.handlers['runs.compare']({ ids })
+  console.log(`\nstrategies on the demo lab (${accel}, 256 MiB guest, 1 ms UDP probe, max-bandwidth 1 GiB/s), job ${done.status}, ${ids.length} runs\n`)
+  console.log(resultsTable(comparison))
+  console.log(`\nratios against ${comparison.baseline} (same workload):`)
+  console.log(ratios(comparison))
+} finally {
+  const found = core.services.labs.list().find((l) => l.kind === 'demo')
+  if (found) {
+    const driver = new QemuDriver()
+    for (const n of found.nodes) await driver.stop(new SshNodeLink(core.services.ssh, nodeKey(n.id), n.name, n.host), DEMO_VM).catch(() => undefined)
+    await driver.close()
+  }
+  await core.close()
+  await lab.down(quiet)
+  rmSync(dataDir, { recursive: true, force: true })
+}

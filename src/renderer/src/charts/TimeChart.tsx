@@ -1,0 +1,108 @@
+import { useEffect, useRef } from 'react'
+import uPlot, { type AlignedData, type Options } from 'uplot'
+import 'uplot/dist/uPlot.min.css'
+
+export interface Line {
+  label: string
+  points: [number, number][]
+  color: string
+  /** Which y axis: 'left' (default) or 'right'. */
+  axis?: 'left' | 'right'
+  /** Draw points only (sparse data such as probe replies). */
+  dots?: boolean
+}
+
+export interface Marker {
+  atMs: number
+  label: string
+  color: string
+}
+
+export interface Band {
+  fromMs: number
+  toMs: number
+  label: string
+  color: string
+}
+
+/**
+ * A time series chart (x in ms since the run started) with event markers and shaded bands — the
+ * migration timeline: bytes moving, STOP/RESUME, and the gap clients saw.
+ */
+export function TimeChart(props: { title: string; lines: Line[]; markers?: Marker[]; bands?: Band[]; left: string; right?: string; height?: number }) {
+  const host = useRef<HTMLDivElement>(null)
+  const { title, lines, markers = [], bands = [], left, right, height = 240 } = props
+
+  useEffect(() => {
+    const el = host.current!
+    const tables = lines.map((l) => [l.points.map((p) => p[0]), l.points.map((p) => p[1])] as AlignedData)
+    const data = tables.length ? uPlot.join(tables) : ([[]] as unknown as AlignedData)
+    const css = getComputedStyle(document.documentElement)
+    const text = css.getPropertyValue('--muted').trim() || '#666'
+    const grid = css.getPropertyValue('--line').trim() || '#ddd'
+    const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } }
+    const opts: Options = {
+      title,
+      width: el.clientWidth || 600,
+      height,
+      scales: { x: { time: false }, right: {} },
+      series: [
+        { label: 'ms' },
+        ...lines.map((l) => ({
+          label: l.label,
+          stroke: l.color,
+          width: 1.5,
+          scale: l.axis === 'right' ? 'right' : 'y',
+          spanGaps: !l.dots,
+          ...(l.dots ? { paths: () => null, points: { show: true, size: 3, fill: l.color } } : { points: { show: false } }),
+        })),
+      ],
+      axes: [
+        { ...axis, label: 'ms since start' },
+        { ...axis, label: left },
+        ...(right ? [{ ...axis, label: right, scale: 'right', side: 1 as const, grid: { show: false } }] : []),
+      ],
+      hooks: {
+        drawClear: [
+          (u) => {
+            const ctx = u.ctx
+            for (const b of bands) {
+              const x0 = u.valToPos(b.fromMs, 'x', true)
+              const x1 = u.valToPos(b.toMs, 'x', true)
+              ctx.fillStyle = b.color
+              ctx.fillRect(x0, u.bbox.top, Math.max(1, x1 - x0), u.bbox.height)
+            }
+          },
+        ],
+        draw: [
+          (u) => {
+            const ctx = u.ctx
+            ctx.save()
+            ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`
+            markers.forEach((m, i) => {
+              const x = u.valToPos(m.atMs, 'x', true)
+              ctx.strokeStyle = m.color
+              ctx.fillStyle = m.color
+              ctx.setLineDash([4, 3])
+              ctx.beginPath()
+              ctx.moveTo(x, u.bbox.top)
+              ctx.lineTo(x, u.bbox.top + u.bbox.height)
+              ctx.stroke()
+              ctx.fillText(m.label, x + 4, u.bbox.top + 12 * devicePixelRatio * (1 + (i % 3)))
+            })
+            ctx.restore()
+          },
+        ],
+      },
+    }
+    const plot = new uPlot(opts, data, el)
+    const observer = new ResizeObserver(() => plot.setSize({ width: el.clientWidth, height }))
+    observer.observe(el)
+    return () => {
+      observer.disconnect()
+      plot.destroy()
+    }
+  }, [title, lines, markers, bands, left, right, height])
+
+  return <div className="chart" ref={host} role="img" aria-label={title} />
+}

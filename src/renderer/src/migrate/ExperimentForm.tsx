@@ -1,0 +1,173 @@
+import { useState, type FormEvent } from 'react'
+import type { Input } from '../../../shared/api'
+import { strategyIds, type StrategyId, type Workload } from '../../../shared/contract/migration'
+import type { Lab } from '../../../shared/domain'
+import type { ApiError } from '../../../shared/errors'
+import { useCall } from '../api'
+import { ErrorBox } from '../ErrorBox'
+
+export type ExperimentInput = Input<'experiments.start'>
+
+/** The experiment form: it knows what the driver can do and shows the rest disabled with the reason. */
+export function ExperimentForm({ labs, busy, error, onStart }: { labs: Lab[]; busy: boolean; error?: ApiError; onStart: (x: ExperimentInput) => void }) {
+  const [labId, setLabId] = useState(labs[0].id)
+  const lab = labs.find((l) => l.id === labId) ?? labs[0]
+  const [from, setFrom] = useState(lab.nodes[0]?.name ?? '')
+  const [to, setTo] = useState(lab.nodes[1]?.name ?? '')
+  const vms = useCall('vms.list', { labId })
+  const caps = useCall('migration.capabilities', { labId })
+  const [vm, setVm] = useState(lab.kind === 'demo' ? 'guest' : '')
+  const [strategies, setStrategies] = useState<StrategyId[]>(['precopy'])
+  const [kinds, setKinds] = useState({ idle: false, echo: true, dirty: false, custom: false })
+  const [dirty, setDirty] = useState({ bufferMiB: 64, rateMiBs: 50 })
+  const [custom, setCustom] = useState('')
+  const [reps, setReps] = useState(1)
+  const [p, setP] = useState({ maxBandwidthMiBs: '1024', downtimeLimitMs: '', multifdChannels: '2', postcopyAfterPasses: '', probeIntervalMs: '1' })
+
+  const toggle = (id: StrategyId) => setStrategies(strategies.includes(id) ? strategies.filter((s) => s !== id) : [...strategies, id])
+  const num = (v: string) => (v.trim() === '' ? undefined : Number(v))
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    const workloads: Workload[] = [
+      ...(kinds.idle ? [{ kind: 'idle' as const }] : []),
+      ...(kinds.echo ? [{ kind: 'echo' as const }] : []),
+      ...(kinds.dirty ? [{ kind: 'dirty' as const, ...dirty }] : []),
+      ...(kinds.custom && custom ? [{ kind: 'custom' as const, command: custom }] : []),
+    ]
+    const params = Object.fromEntries(
+      Object.entries({
+        maxBandwidthMiBs: num(p.maxBandwidthMiBs),
+        downtimeLimitMs: num(p.downtimeLimitMs),
+        multifdChannels: num(p.multifdChannels),
+        postcopyAfterPasses: strategies.includes('postcopy') ? num(p.postcopyAfterPasses) : undefined,
+        probeIntervalMs: num(p.probeIntervalMs),
+      }).filter(([, v]) => v !== undefined),
+    )
+    onStart({ labId, vm, from, to, strategies, workloads, repetitions: reps, params })
+  }
+
+  const vmNames = [...new Set([...(lab.kind === 'demo' ? ['guest'] : []), ...(vms.data ?? []).map((v) => v.name)])]
+  return (
+    <form className="card form wide" onSubmit={submit} aria-label="Experiment">
+      <div className="row">
+        <label>
+          Lab
+          <select value={labId} onChange={(e) => setLabId(Number(e.target.value))}>
+            {labs.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          VM
+          <input list="vm-names" value={vm} onChange={(e) => setVm(e.target.value)} required />
+          <datalist id="vm-names">
+            {vmNames.map((n) => (
+              <option key={n} value={n} />
+            ))}
+          </datalist>
+        </label>
+        <label>
+          From
+          <select value={from} onChange={(e) => setFrom(e.target.value)}>
+            {lab.nodes.map((n) => (
+              <option key={n.id}>{n.name}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          To
+          <select value={to} onChange={(e) => setTo(e.target.value)}>
+            {lab.nodes.map((n) => (
+              <option key={n.id}>{n.name}</option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {vms.data && vms.data.length > 0 && (
+        <p className="muted small">
+          Running: {vms.data.map((v) => `${v.name} on ${v.node} (${v.state}, ${v.memoryMiB} MiB${v.sharedMemory ? ', shared RAM' : ''})`).join('; ')}
+        </p>
+      )}
+      <fieldset>
+        <legend>Strategies</legend>
+        {caps.error && <ErrorBox error={caps.error} />}
+        <div className="choices">
+          {strategyIds.map((id) => {
+            const c = caps.data?.find((x) => x.id === id)
+            const disabled = !c?.supported
+            return (
+              <label key={id} className={disabled ? 'choice disabled' : 'choice'} title={c?.reason}>
+                <input type="checkbox" checked={strategies.includes(id) && !disabled} disabled={disabled} onChange={() => toggle(id)} />
+                <span>
+                  {c?.label ?? id}
+                  {disabled && c?.reason && <span className="reason">{c.reason}</span>}
+                </span>
+              </label>
+            )
+          })}
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Guest workloads</legend>
+        <div className="choices">
+          <label className="choice">
+            <input type="checkbox" checked={kinds.idle} onChange={(e) => setKinds({ ...kinds, idle: e.target.checked })} /> Idle
+          </label>
+          <label className="choice">
+            <input type="checkbox" checked={kinds.echo} onChange={(e) => setKinds({ ...kinds, echo: e.target.checked })} /> Network service (UDP echo, client latency)
+          </label>
+          <label className="choice">
+            <input type="checkbox" checked={kinds.dirty} onChange={(e) => setKinds({ ...kinds, dirty: e.target.checked })} /> Memory dirtier
+            <input aria-label="Dirty buffer MiB" className="tiny" type="number" min={1} value={dirty.bufferMiB} onChange={(e) => setDirty({ ...dirty, bufferMiB: Number(e.target.value) })} /> MiB at
+            <input aria-label="Dirty rate MiB/s" className="tiny" type="number" min={0} value={dirty.rateMiBs} onChange={(e) => setDirty({ ...dirty, rateMiBs: Number(e.target.value) })} /> MiB/s
+          </label>
+          <label className="choice">
+            <input type="checkbox" checked={kinds.custom} onChange={(e) => setKinds({ ...kinds, custom: e.target.checked })} /> Custom command
+            <input aria-label="Custom command" value={custom} onChange={(e) => setCustom(e.target.value)} placeholder="in the guest" />
+          </label>
+        </div>
+      </fieldset>
+      <details>
+        <summary>Parameters</summary>
+        <div className="row">
+          <label>
+            Max bandwidth (MiB/s)
+            <input value={p.maxBandwidthMiBs} onChange={(e) => setP({ ...p, maxBandwidthMiBs: e.target.value })} inputMode="decimal" />
+          </label>
+          <label>
+            Downtime limit (ms)
+            <input value={p.downtimeLimitMs} onChange={(e) => setP({ ...p, downtimeLimitMs: e.target.value })} placeholder="QEMU default" inputMode="numeric" />
+          </label>
+          <label>
+            Multifd channels
+            <input value={p.multifdChannels} onChange={(e) => setP({ ...p, multifdChannels: e.target.value })} inputMode="numeric" />
+          </label>
+          <label>
+            Post-copy after N passes
+            <input value={p.postcopyAfterPasses} onChange={(e) => setP({ ...p, postcopyAfterPasses: e.target.value })} placeholder="e.g. 2" inputMode="numeric" />
+          </label>
+          <label>
+            Probe interval (ms)
+            <input value={p.probeIntervalMs} onChange={(e) => setP({ ...p, probeIntervalMs: e.target.value })} inputMode="decimal" />
+          </label>
+        </div>
+      </details>
+      <div className="row">
+        <label className="narrow">
+          Repetitions
+          <input type="number" min={1} max={1000} value={reps} onChange={(e) => setReps(Number(e.target.value))} />
+        </label>
+      </div>
+      {error && <ErrorBox error={error} />}
+      <div className="actions">
+        <button className="primary" type="submit" disabled={busy || strategies.length === 0}>
+          Start migration
+        </button>
+      </div>
+    </form>
+  )
+}

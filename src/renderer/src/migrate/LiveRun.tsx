@@ -1,0 +1,80 @@
+import { useEffect, useState } from 'react'
+import type { RunDetail } from '../../../shared/contract/migration'
+import type { JobInfo, RunSummary } from '../../../shared/domain'
+import { useApi } from '../api'
+import { mib, ms } from '../runs/format'
+import { RunView } from '../runs/RunView'
+
+const last = (points: [number, number][] | undefined) => points?.at(-1)?.[1]
+
+/** Longest silence between probe replies so far (reply time = send time + RTT). */
+function liveGap(rtt: [number, number][] = []): number | undefined {
+  if (rtt.length < 2) return undefined
+  let gap = 0
+  for (let i = 1; i < rtt.length; i++) gap = Math.max(gap, rtt[i][0] + rtt[i][1] - (rtt[i - 1][0] + rtt[i - 1][1]))
+  return gap
+}
+
+/** The runs of one experiment as they happen: live bars while a run migrates, its full view when done. */
+export function LiveRuns({ job, labId }: { job: JobInfo; labId: number }) {
+  const api = useApi()
+  const [runs, setRuns] = useState<RunSummary[]>([])
+  const [detail, setDetail] = useState<RunDetail>()
+
+  useEffect(() => {
+    let stop = false
+    const tick = async () => {
+      const mine = (await api.call('runs.list', { labId })).filter((r) => r.startedAt >= job.startedAt)
+      if (stop) return
+      setRuns(mine)
+      const current = mine[0]
+      if (current) setDetail(await api.call('runs.get', { id: current.id }))
+    }
+    const timer = setInterval(() => void tick().catch(() => undefined), 700)
+    void tick()
+    return () => {
+      stop = true
+      clearInterval(timer)
+    }
+  }, [api, job.startedAt, labId, job.status])
+
+  const live = detail?.status === 'running' ? detail : undefined
+  const sent = last(live?.samples['qemu.transferred_bytes'])
+  const remaining = last(live?.samples['qemu.remaining_bytes'])
+  const total = last(live?.samples['qemu.total_bytes'])
+  return (
+    <div className="live">
+      {live && (
+        <section className="card" aria-label="Live migration">
+          <h3>
+            Run #{live.id}: {live.strategy}, {live.workload}
+          </h3>
+          <div className="meter">
+            <span>Sent</span>
+            <div className="bar">
+              <div className="fill" style={{ width: `${total ? Math.min(100, ((sent ?? 0) / total) * 100) : 0}%` }} />
+            </div>
+            <span data-testid="live-sent">{sent !== undefined ? mib(sent) : '—'}</span>
+          </div>
+          <div className="meter">
+            <span>Remaining</span>
+            <div className="bar">
+              <div className="fill warn" style={{ width: `${total ? Math.min(100, ((remaining ?? 0) / total) * 100) : 0}%` }} />
+            </div>
+            <span>{remaining !== undefined ? mib(remaining) : '—'}</span>
+          </div>
+          <p className="live-numbers">
+            pass <strong>{last(live.samples['qemu.pass']) ?? '—'}</strong> · dirty rate <strong>{last(live.samples['qemu.dirty_pages_rate']) ?? '—'}</strong> pages/s · expected downtime{' '}
+            <strong>{ms(last(live.samples['qemu.expected_downtime_ms']))}</strong> · longest probe gap so far <strong>{ms(liveGap(live.samples['probe.rtt_ms']))}</strong>
+          </p>
+        </section>
+      )}
+      {detail && detail.status !== 'running' && <RunView run={detail} />}
+      {runs.length > 1 && (
+        <p className="muted small">
+          This experiment's runs: {runs.map((r) => `#${r.id} ${r.strategy} ${r.status}`).join(' · ')} — compare them on the Runs page.
+        </p>
+      )}
+    </div>
+  )
+}

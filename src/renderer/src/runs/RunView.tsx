@@ -1,0 +1,76 @@
+import { useMemo } from 'react'
+import type { RunDetail } from '../../../shared/contract/migration'
+import { TimeChart, type Band, type Line, type Marker } from '../charts/TimeChart'
+import { ErrorBox } from '../ErrorBox'
+import { DOWNTIMES, METRIC_LABELS, mib, ms, summaryLines } from './format'
+
+const MiB = (points: [number, number][]) => points.map(([t, v]) => [t, v / 1048576] as [number, number])
+
+/** One run: the log lines, the three downtimes side by side, the timeline charts, every metric. */
+export function RunView({ run }: { run: RunDetail }) {
+  const m = run.metrics
+  const timeline = useMemo(() => {
+    const lines: Line[] = [
+      { label: 'sent (MiB)', points: MiB(run.samples['qemu.transferred_bytes'] ?? []), color: '#2563eb' },
+      { label: 'remaining (MiB)', points: MiB(run.samples['qemu.remaining_bytes'] ?? []), color: '#f59e0b' },
+      { label: 'dirty pages/s', points: run.samples['qemu.dirty_pages_rate'] ?? [], color: '#dc2626', axis: 'right' },
+    ]
+    const markers: Marker[] = run.events
+      .filter((e) => e.kind === 'downtime.stop' || e.kind === 'downtime.resume' || e.kind === 'MIGRATION_PASS')
+      .map((e) => ({
+        atMs: e.tMs,
+        label: e.kind === 'downtime.stop' ? 'STOP' : e.kind === 'downtime.resume' ? 'RESUME' : `pass ${String(e.data.pass ?? '')}`,
+        color: e.kind === 'MIGRATION_PASS' ? '#94a3b8' : '#dc2626',
+      }))
+    return { lines, markers }
+  }, [run])
+  const probe = useMemo(() => {
+    const lines: Line[] = [{ label: 'probe RTT (ms)', points: run.samples['probe.rtt_ms'] ?? [], color: '#059669', dots: true }]
+    const bands: Band[] = m.probe_gap_start_ms !== undefined && m.probe_gap_end_ms !== undefined ? [{ fromMs: m.probe_gap_start_ms, toMs: m.probe_gap_end_ms, label: 'gap', color: 'rgba(220,38,38,0.15)' }] : []
+    return { lines, bands, markers: timeline.markers.filter((x) => x.label === 'STOP' || x.label === 'RESUME') }
+  }, [run, m, timeline.markers])
+
+  return (
+    <div className="run-view" data-testid="run-view">
+      <pre className="run-log" aria-label="Migration log">
+        {summaryLines(run).join('\n')}
+      </pre>
+      {run.error && <ErrorBox error={{ code: run.error.code, message: run.error.message, detail: run.error.detail }} />}
+      <div className="downtimes" aria-label="Downtimes">
+        {DOWNTIMES.map((d) => (
+          <div key={d.key} className="downtime" data-testid={`metric-${d.key}`}>
+            <span className="value">{ms(m[d.key])}</span>
+            <span className="label">{d.label}</span>
+            <span className="muted small">{d.source}</span>
+          </div>
+        ))}
+        <div className="downtime" data-testid="metric-transferred_bytes">
+          <span className="value">{m.transferred_bytes !== undefined ? mib(m.transferred_bytes) : '—'}</span>
+          <span className="label">Data sent</span>
+          <span className="muted small">hypervisor counter; NIC: {m.src_tx_bytes !== undefined ? mib(m.src_tx_bytes) : '—'}</span>
+        </div>
+        <div className="downtime">
+          <span className="value">{ms(m.total_ms)}</span>
+          <span className="label">Total time</span>
+          <span className="muted small">{m.passes ?? '—'} passes</span>
+        </div>
+      </div>
+      {(run.samples['qemu.transferred_bytes']?.length ?? 0) > 0 && <TimeChart title="Migration timeline" left="MiB" right="dirty pages/s" {...timeline} />}
+      {(run.samples['probe.rtt_ms']?.length ?? 0) > 0 && <TimeChart title="What a client saw (UDP probe round trips)" left="RTT ms" {...probe} />}
+      <details>
+        <summary>All metrics, parameters and environment</summary>
+        <table className="table compact">
+          <tbody>
+            {Object.entries(m).map(([k, v]) => (
+              <tr key={k}>
+                <th>{METRIC_LABELS[k] ?? k}</th>
+                <td>{Number.isInteger(v) ? v : v.toFixed(2)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <pre className="small">{JSON.stringify({ params: run.params, environment: run.environment }, null, 2)}</pre>
+      </details>
+    </div>
+  )
+}
