@@ -6,7 +6,8 @@ import { MigLabError } from '../../shared/errors'
 import { createCore, type Core } from '../core'
 import { dispatch } from '../doors/dispatch'
 import { resolveDataDir } from '../paths'
-import { runIdsOfJob, runSummaries } from '../store/run-detail'
+import { exportRuns } from '../migration/export'
+import { runIdsOfJob } from '../store/run-detail'
 
 async function call<T>(core: Core, method: Method, input: unknown): Promise<T> {
   const outcome = await dispatch(core.handlers, method, input)
@@ -135,28 +136,13 @@ async function run(o: RunOptions): Promise<void> {
   })
 }
 
-const csvCell = (v: unknown): string => {
-  const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v)
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
-
-async function exportRuns(o: { format: string; lab?: string }): Promise<void> {
+async function exportCommand(o: { format: string; lab?: string }): Promise<void> {
   if (o.format !== 'csv' && o.format !== 'json') throw new MigLabError('invalid_argument', `--format must be csv or json, not "${o.format}".`)
+  const format = o.format
   await withCore(async (core) => {
     const labId = o.lab === undefined ? undefined : core.services.labs.list().find((l) => l.name === o.lab || String(l.id) === o.lab)?.id
     if (o.lab !== undefined && labId === undefined) throw new MigLabError('lab_not_found', `No lab called "${o.lab}".`)
-    const runs = runSummaries(core.services.db).filter((r) => labId === undefined || r.labId === labId)
-    if (o.format === 'json') {
-      console.log(JSON.stringify(runs, null, 2))
-      return
-    }
-    const metrics = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort()
-    const head = ['id', 'lab_id', 'vm', 'strategy', 'workload', 'status', 'started_at', 'ended_at', ...metrics, 'error_code', 'params']
-    console.log(head.join(','))
-    for (const r of runs) {
-      const err = r.error as { code?: string } | undefined
-      console.log([r.id, r.labId, r.vm, r.strategy, r.workload, r.status, r.startedAt, r.endedAt, ...metrics.map((m) => r.metrics[m]), err?.code, r.params].map(csvCell).join(','))
-    }
+    process.stdout.write(exportRuns(core.services.db, { format, labId }).content)
   })
 }
 
@@ -189,5 +175,5 @@ export function registerRunCommands(program: Command): void {
     .description('every run with its metrics, as CSV or JSON')
     .option('--format <format>', 'csv or json', 'csv')
     .option('--lab <lab>', 'only this lab (name or id)')
-    .action(exportRuns)
+    .action(exportCommand)
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { LabNode, NodeConnection, PreflightReport, SshConfigCandidate, TrustedHostKey } from '../domain'
-import { id } from './app'
+import { id, labName } from './app'
 
 /**
  * Contract of lab nodes over SSH. Connecting to a host whose key MigLab has never seen fails with
@@ -8,12 +8,8 @@ import { id } from './app'
  * `hostKeys.trust` pins exactly that fingerprint and the UI connects again. A changed key fails with
  * 'host_key_changed' (detail: oldFingerprint, newFingerprint) until `hostKeys.replace`.
  */
-export const nodeName = z
-  .string()
-  .trim()
-  .min(1, 'a name is required')
-  .max(64, 'at most 64 characters')
-  .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._-]*$/u, 'letters, digits, space, dot, dash and underscore only')
+/** Node names follow the same rule as lab names. */
+export const nodeName = labName
 // Host names and IP literals only: no user@, no spaces, no option-like leading dash.
 export const hostName = z
   .string()

@@ -7,19 +7,20 @@ import { RunsTable } from '../runs/RunsTable'
 import { RunView } from '../runs/RunView'
 import type { ApiError } from '../../../shared/errors'
 
+const BackToRuns = ({ title }: { title: string }) => (
+  <header className="page-head">
+    <button className="subtle" onClick={() => navigate('runs')}>
+      ← All runs
+    </button>
+    <h1>{title}</h1>
+  </header>
+)
+
 function RunDetailPage({ id }: { id: number }) {
   const run = useCall('runs.get', { id }, (e) => e.type === 'job')
   return (
     <div>
-      <header className="page-head">
-        <button className="subtle" onClick={() => navigate('runs')}>
-          ← All runs
-        </button>
-        <h1>
-          Run #{id}
-          {run.data && ` — ${run.data.strategy}, ${run.data.workload}`}
-        </h1>
-      </header>
+      <BackToRuns title={`Run #${id}${run.data ? ` — ${run.data.strategy}, ${run.data.workload}` : ''}`} />
       {run.error && <ErrorBox error={run.error} />}
       {run.data && <RunView run={run.data} />}
     </div>
@@ -37,12 +38,7 @@ export function RunsPage() {
   if (compareIds.length) {
     return (
       <div>
-        <header className="page-head">
-          <button className="subtle" onClick={() => navigate('runs')}>
-            ← All runs
-          </button>
-          <h1>Compare {compareIds.length} runs</h1>
-        </header>
+        <BackToRuns title={`Compare ${compareIds.length} runs`} />
         <Compare ids={compareIds} />
       </div>
     )
