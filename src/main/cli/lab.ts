@@ -1,62 +1,17 @@
 import type { Command } from 'commander'
 import type { Method } from '../../shared/api'
 import type { DemoLabStatus, JobInfo } from '../../shared/domain'
-import type { ApiEvent } from '../../shared/events'
 import { MigLabError } from '../../shared/errors'
-import { createCore, type Core } from '../core'
-import { dispatch } from '../doors/dispatch'
-import { COMMAND_PREFIX, FIX_PREFIX } from '../handlers/lab'
-import { resolveDataDir } from '../paths'
+import type { Core } from '../core'
+import { FIX_PREFIX } from '../handlers/lab'
+import { call, followJob, withCore } from './session'
 
-async function call(core: Core, method: Method, input: unknown): Promise<unknown> {
-  const outcome = await dispatch(core.handlers, method, input)
-  if (!outcome.ok) throw new MigLabError(outcome.error.code, outcome.error.message, outcome.error.detail)
-  return outcome.result
-}
-
-async function withCore<T>(body: (core: Core) => Promise<T>): Promise<T> {
-  const core = createCore({ dataDir: resolveDataDir(), door: 'browser' })
-  try {
-    return await body(core)
-  } finally {
-    await core.close()
-  }
-}
-
-/** Runs a job to its end, printing each step as it comes; Ctrl+C cancels it. A failure carries the job's logged fix. */
+/** Runs a demo-lab job to its end; a failure carries the fix the job logged. */
 async function runJob(core: Core, method: Method, input: unknown): Promise<JobInfo> {
-  let jobId: string | undefined
-  let lastStep = ''
-  const logs: string[] = []
-  // A job reports its first step before `start` returns its id: hold events until the id is known.
-  const early: ApiEvent[] = []
-  const show = (event: ApiEvent) => {
-    if (event.type === 'job' && event.job.id === jobId && event.job.step !== lastStep && event.job.status === 'running') {
-      lastStep = event.job.step
-      const pct = event.job.progress === null ? '   ' : `${Math.round(event.job.progress * 100)}%`.padStart(4)
-      console.log(`[${pct}] ${lastStep}`)
-    }
-    if (event.type === 'log' && event.line.jobId === jobId) logs.push(event.line.message)
-  }
-  const unsubscribe = core.subscribe((event) => (jobId ? show(event) : early.push(event)))
-  const cancel = () => {
-    console.error('Cancelling…')
-    if (jobId) core.services.jobs.cancel(jobId)
-  }
-  process.once('SIGINT', cancel)
-  try {
-    const job = (await call(core, method, input)) as JobInfo
-    jobId = job.id
-    early.forEach(show)
-    const done = await core.services.jobs.wait(job.id)
-    if (done.status === 'succeeded') return done
-    for (const line of logs.filter((l) => l.startsWith(COMMAND_PREFIX))) console.error(`  ${line.replace(/\n/g, '\n    ')}`)
-    const fix = logs.find((l) => l.startsWith(FIX_PREFIX))?.slice(FIX_PREFIX.length)
-    throw new MigLabError(done.error?.code ?? done.status, done.error?.message ?? `${job.title}: ${done.status}.`, fix ? { hint: fix } : undefined)
-  } finally {
-    process.off('SIGINT', cancel)
-    unsubscribe()
-  }
+  const { done, logs } = await followJob(core, () => call<JobInfo>(core, method, input))
+  if (done.status === 'succeeded') return done
+  const fix = logs.map((l) => l.message).find((m) => m.startsWith(FIX_PREFIX))?.slice(FIX_PREFIX.length)
+  throw new MigLabError(done.error?.code ?? done.status, done.error?.message ?? `${done.title}: ${done.status}.`, fix ? { hint: fix } : undefined)
 }
 
 function printStatus(s: DemoLabStatus): void {
@@ -83,7 +38,7 @@ export function registerLabCommands(program: Command): void {
         const job = await runJob(core, 'demo.up', input)
         const r = job.result as { elapsedMs: number; guestImage: { built: boolean } }
         console.log(`Up in ${(r.elapsedMs / 1000).toFixed(1)} s (guest image ${r.guestImage.built ? 'built' : 'from cache'}).`)
-        printStatus((await call(core, 'demo.status', {})) as DemoLabStatus)
+        printStatus(await call<DemoLabStatus>(core, 'demo.status', {}))
       })
     })
   lab
@@ -101,7 +56,7 @@ export function registerLabCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((o: { json?: boolean }) =>
       withCore(async (core) => {
-        const status = (await call(core, 'demo.status', {})) as DemoLabStatus
+        const status = await call<DemoLabStatus>(core, 'demo.status', {})
         if (o.json) console.log(JSON.stringify(status, null, 2))
         else printStatus(status)
       }),

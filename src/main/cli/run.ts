@@ -1,28 +1,10 @@
 import type { Command } from 'commander'
-import type { Method } from '../../shared/api'
 import { parseWorkload, strategyId, type Comparison, type VmInfo } from '../../shared/contract/migration'
 import type { JobInfo, Lab } from '../../shared/domain'
 import { MigLabError } from '../../shared/errors'
-import { createCore, type Core } from '../core'
-import { dispatch } from '../doors/dispatch'
-import { resolveDataDir } from '../paths'
+import { call, followJob, withCore } from './session'
 import { exportRuns } from '../migration/export'
 import { runIdsOfJob } from '../store/run-detail'
-
-async function call<T>(core: Core, method: Method, input: unknown): Promise<T> {
-  const outcome = await dispatch(core.handlers, method, input)
-  if (!outcome.ok) throw new MigLabError(outcome.error.code, outcome.error.message, outcome.error.detail)
-  return outcome.result as T
-}
-
-async function withCore<T>(body: (core: Core) => Promise<T>): Promise<T> {
-  const core = createCore({ dataDir: resolveDataDir(), door: 'browser' })
-  try {
-    return await body(core)
-  } finally {
-    await core.close()
-  }
-}
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean)
 
@@ -107,25 +89,8 @@ async function run(o: RunOptions): Promise<void> {
       repetitions: Number(o.reps),
       params,
     }
-    const job = await call<JobInfo>(core, 'experiments.start', input)
-    let lastStep = ''
-    const off = core.subscribe((e) => {
-      if (e.type === 'job' && e.job.id === job.id && e.job.status === 'running' && e.job.step !== lastStep) {
-        lastStep = e.job.step
-        console.error(`[${`${Math.round((e.job.progress ?? 0) * 100)}%`.padStart(4)}] ${lastStep}`)
-      }
-      if (e.type === 'log' && e.line.jobId === job.id && e.line.level !== 'info') console.error(`  ${e.line.message}`)
-    })
-    const cancel = () => {
-      console.error('Cancelling… (the VM is left running on one node)')
-      core.services.jobs.cancel(job.id)
-    }
-    process.once('SIGINT', cancel)
-    const done = await core.services.jobs.wait(job.id).finally(() => {
-      off()
-      process.off('SIGINT', cancel)
-    })
-    const runIds = runIdsOfJob(core.services.db, job.id)
+    const { done } = await followJob(core, () => call<JobInfo>(core, 'experiments.start', input), 'Cancelling… (the VM is left running on one node)')
+    const runIds = runIdsOfJob(core.services.db, done.id)
     const comparison = runIds.length ? await call<Comparison>(core, 'runs.compare', { ids: runIds }) : { baseline: 'precopy', groups: [] }
     if (o.json) console.log(JSON.stringify({ job: done, runIds, comparison }, null, 2))
     else {

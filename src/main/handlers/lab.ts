@@ -10,7 +10,7 @@ type LabHandlers = { [M in keyof LabResults]: (input: ParsedInput<M>) => Promise
 
 /** Log prefixes that carry a failed job's fix and command, which its error record (code, message) cannot. */
 export const FIX_PREFIX = 'fix: '
-export const COMMAND_PREFIX = 'command: '
+const COMMAND_PREFIX = 'command: '
 
 async function logged<T>(ctx: JobContext, body: () => Promise<T>): Promise<T> {
   try {

@@ -1,21 +1,13 @@
 import type { RunDetail, RunEvent } from '../../shared/contract/migration'
-import type { RunStatus, RunSummary } from '../../shared/domain'
+import type { RunSummary } from '../../shared/domain'
 import type { Db } from './db'
+import { toSummary, type RunRow } from './runs'
 
-interface Row {
-  id: number
-  lab_id: number | null
+interface Row extends RunRow {
   job_id: string | null
-  vm: string
-  strategy: string
-  workload: string
   params: string
   environment: string
-  status: RunStatus
-  metrics: string
   error: string | null
-  started_at: string
-  ended_at: string | null
 }
 
 /** One run with everything it measured: samples grouped by series, events in time order. */
@@ -56,16 +48,7 @@ export function runSummaries(db: Db, ids?: number[]): (RunSummary & { params: Re
       : db.prepare('SELECT * FROM runs ORDER BY id').all()
   ) as Row[]
   return rows.map((r) => ({
-    id: r.id,
-    labId: r.lab_id,
-    vm: r.vm,
-    strategy: r.strategy,
-    workload: r.workload,
-    status: r.status,
-    startedAt: r.started_at,
-    ...(r.ended_at ? { endedAt: r.ended_at } : {}),
-    metrics: JSON.parse(r.metrics) as Record<string, number>,
-    tags: [],
+    ...toSummary(r),
     params: JSON.parse(r.params) as Record<string, unknown>,
     ...(r.error ? { error: JSON.parse(r.error) as unknown } : {}),
   }))

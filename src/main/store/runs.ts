@@ -1,7 +1,7 @@
 import type { RunStatus, RunSummary } from '../../shared/domain'
 import { now, type Db } from './db'
 
-interface RunRow {
+export interface RunRow {
   id: number
   lab_id: number | null
   vm: string
@@ -11,8 +11,22 @@ interface RunRow {
   metrics: string
   started_at: string
   ended_at: string | null
-  tags: string | null
+  tags?: string | null
 }
+
+/** A runs row as the summary every list, comparison and export shows. */
+export const toSummary = (r: RunRow): RunSummary => ({
+  id: r.id,
+  labId: r.lab_id,
+  vm: r.vm,
+  strategy: r.strategy,
+  workload: r.workload,
+  status: r.status,
+  startedAt: r.started_at,
+  ...(r.ended_at ? { endedAt: r.ended_at } : {}),
+  metrics: JSON.parse(r.metrics) as Record<string, number>,
+  tags: r.tags ? r.tags.split('\u001f') : [],
+})
 
 /** Migration runs, their time series and events. Written as measured so a crash loses nothing. */
 export class RunsRepo {
@@ -25,18 +39,7 @@ export class RunsRepo {
          FROM runs r WHERE (? IS NULL OR r.lab_id = ?) ORDER BY r.started_at DESC, r.id DESC`,
       )
       .all(labId ?? null, labId ?? null) as RunRow[]
-    return rows.map((r) => ({
-      id: r.id,
-      labId: r.lab_id,
-      vm: r.vm,
-      strategy: r.strategy,
-      workload: r.workload,
-      status: r.status,
-      startedAt: r.started_at,
-      ...(r.ended_at ? { endedAt: r.ended_at } : {}),
-      metrics: JSON.parse(r.metrics) as Record<string, number>,
-      tags: r.tags ? r.tags.split('\u001f') : [],
-    }))
+    return rows.map(toSummary)
   }
 
   /** Runs a dead process left `running` become `interrupted`, keeping all they measured. */

@@ -29,9 +29,9 @@ export interface Band {
  * A time series chart (x in ms since the run started) with event markers and shaded bands — the
  * migration timeline: bytes moving, STOP/RESUME, and the gap clients saw.
  */
-export function TimeChart(props: { title: string; lines: Line[]; markers?: Marker[]; bands?: Band[]; left: string; right?: string; height?: number }) {
+export function TimeChart(props: { title: string; lines: Line[]; markers?: Marker[]; bands?: Band[]; left: string; right?: string; height?: number; focus?: [number, number] }) {
   const host = useRef<HTMLDivElement>(null)
-  const { title, lines, markers = [], bands = [], left, right, height = 240 } = props
+  const { title, lines, markers = [], bands = [], left, right, height = 240, focus } = props
 
   useEffect(() => {
     const el = host.current!
@@ -45,7 +45,8 @@ export function TimeChart(props: { title: string; lines: Line[]; markers?: Marke
       title,
       width: el.clientWidth || 600,
       height,
-      scales: { x: { time: false }, right: {} },
+      // `focus` zooms to the part worth seeing (the migration), not the guest's boot before it.
+      scales: { x: { time: false, ...(focus ? { range: focus } : {}) }, right: {} },
       series: [
         { label: 'ms' },
         ...lines.map((l) => ({
@@ -102,7 +103,7 @@ export function TimeChart(props: { title: string; lines: Line[]; markers?: Marke
       observer.disconnect()
       plot.destroy()
     }
-  }, [title, lines, markers, bands, left, right, height])
+  }, [title, lines, markers, bands, left, right, height, focus])
 
   return <div className="chart" ref={host} role="img" aria-label={title} />
 }

@@ -25,6 +25,8 @@ export function ExperimentForm({ labs, busy, error, onStart }: { labs: Lab[]; bu
   const [p, setP] = useState({ maxBandwidthMiBs: '1024', downtimeLimitMs: '', multifdChannels: '2', postcopyAfterPasses: '', probeIntervalMs: '1' })
 
   const toggle = (id: StrategyId) => setStrategies(strategies.includes(id) ? strategies.filter((s) => s !== id) : [...strategies, id])
+  // Only what is shown ticked runs: a strategy the driver cannot do (or not yet known) is never sent.
+  const chosen = strategies.filter((id) => caps.data?.find((c) => c.id === id)?.supported)
   const num = (v: string) => (v.trim() === '' ? undefined : Number(v))
 
   const submit = (e: FormEvent) => {
@@ -44,7 +46,7 @@ export function ExperimentForm({ labs, busy, error, onStart }: { labs: Lab[]; bu
         probeIntervalMs: num(p.probeIntervalMs),
       }).filter(([, v]) => v !== undefined),
     )
-    onStart({ labId, vm, from, to, strategies, workloads, repetitions: reps, params })
+    onStart({ labId, vm, from, to, strategies: chosen, workloads, repetitions: reps, params })
   }
 
   const vmNames = [...new Set([...(lab.kind === 'demo' ? ['guest'] : []), ...(vms.data ?? []).map((v) => v.name)])]
@@ -164,7 +166,7 @@ export function ExperimentForm({ labs, busy, error, onStart }: { labs: Lab[]; bu
       </div>
       {error && <ErrorBox error={error} />}
       <div className="actions">
-        <button className="primary" type="submit" disabled={busy || strategies.length === 0}>
+        <button className="primary" type="submit" disabled={busy || chosen.length === 0}>
           Start migration
         </button>
       </div>

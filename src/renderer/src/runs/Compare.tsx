@@ -13,7 +13,8 @@ const CHARTS = [
   { key: 'transferred_bytes', title: 'Data sent', unit: 'MiB', scale: 1 / 1048576 },
   { key: 'total_ms', title: 'Total migration time', unit: 'ms' },
 ]
-const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2))
+// A single run has no spread: its CI arrives as null (NaN in JSON).
+const fmt = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2))
 
 /** Strategy groups side by side: mean ± 95 % CI per metric, % change against the baseline, and the parameters that differ. */
 export function Compare({ ids }: { ids: number[] }) {
@@ -75,7 +76,7 @@ export function Compare({ ids }: { ids: number[] }) {
                 const s = g.metrics[k]
                 return (
                   <td key={groupLabel(g)}>
-                    {s ? `${fmt(s.mean)} ± ${fmt(s.ci95)}` : '—'}
+                    {s ? (Number.isFinite(s.ci95) ? `${fmt(s.mean)} ± ${fmt(s.ci95)}` : fmt(s.mean)) : '—'}
                     {s?.changePct !== undefined && <span className={s.changePct < 0 ? 'delta down' : 'delta up'}> {s.changePct > 0 ? '+' : ''}{s.changePct.toFixed(1)} %</span>}
                   </td>
                 )

@@ -22,7 +22,11 @@ export function RunView({ run }: { run: RunDetail }) {
         label: e.kind === 'downtime.stop' ? 'STOP' : e.kind === 'downtime.resume' ? 'RESUME' : `pass ${String(e.data.pass ?? '')}`,
         color: e.kind === 'MIGRATION_PASS' ? '#94a3b8' : '#dc2626',
       }))
-    return { lines, markers }
+    // The migration itself: from the first hypervisor sample to the last, with a margin for the markers.
+    const sent = run.samples['qemu.transferred_bytes'] ?? []
+    const span = sent.length ? sent[sent.length - 1][0] - sent[0][0] : 0
+    const focus: [number, number] | undefined = sent.length ? [sent[0][0] - Math.max(50, span * 0.1), sent[sent.length - 1][0] + Math.max(50, span * 0.1)] : undefined
+    return { lines, markers, focus }
   }, [run])
   const probe = useMemo(() => {
     const lines: Line[] = [{ label: 'probe RTT (ms)', points: run.samples['probe.rtt_ms'] ?? [], color: '#059669', dots: true }]
