@@ -60,7 +60,7 @@ describe.skipIf(skip !== null)('terminals over a real sshd', () => {
   })
 
   it('pauses the stream while the renderer has not acknowledged, and loses nothing', async () => {
-    const total = 6 * 1024 * 1024
+    const total = 4 * HIGH_WATER
     const { id } = await terminals.open(1, 80, 24)
     terminals.input(id, `stty -echo; head -c ${total} /dev/zero | tr '\\0' x; echo; echo END-OF-$((1+1))-FLOOD\n`)
     // Without acks the SSH stream is paused: what arrived stops growing near the high-water mark.

@@ -12,8 +12,8 @@ export interface ShellLike {
 export type ShellOpener = (nodeId: number, size: { cols: number; rows: number }) => Promise<{ shell: ShellLike; title: string }>
 
 /** Pause the remote stream past this many bytes the renderer has not rendered yet, resume below LOW. */
-export const HIGH_WATER = 1024 * 1024
-export const LOW_WATER = 128 * 1024
+export const HIGH_WATER = 4 * 1024 * 1024
+export const LOW_WATER = 1024 * 1024
 
 interface Terminal {
   shell: ShellLike

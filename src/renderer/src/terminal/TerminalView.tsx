@@ -63,11 +63,15 @@ export function TerminalView({ nodeId, nodeName, active }: { nodeId: number; nod
 
     let id: string | undefined
     let pendingAck = 0
+    // Bytes xterm.js has finished writing, readable from the DOM (the terminal benchmark compares it with what was sent).
+    let written = 0
     let disposed = false
     const unsubscribe = api.subscribe((e) => {
       if (e.type === 'terminal.data' && e.id === id) {
         const bytes = decode(e.data)
         xterm.write(bytes, () => {
+          written += bytes.length
+          host.current?.setAttribute('data-bytes-written', String(written))
           pendingAck += bytes.length
           if (pendingAck >= ACK_EVERY) {
             void api.call('terminals.ack', { id: id!, bytes: pendingAck }).catch(() => undefined)
