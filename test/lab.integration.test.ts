@@ -157,12 +157,14 @@ describe.skipIf(reason !== undefined)('demo lab on this host (namespaces, sshd, 
   }, 60_000)
 
   it('boots a guest on node A that answers UDP echo from MigLab’s namespace', async () => {
-    guest = await lab.bootGuest({ workload: { echoPort: 7777, dirty: { sizeMiB: 16, rateMiBps: 4 } }, sharedRam: true })
+    guest = await lab.bootGuest({ workload: { echoPort: 7777, dirty: { sizeMiB: 16, rateMiBps: 4 }, run: "echo \"custom workload: $((6*7))\"" }, sharedRam: true })
     expect(guest).toMatchObject({ node: 'mlt-n1', ip: '198.19.77.100' })
     expect(['kvm', 'tcg']).toContain(guest.accel)
     expect(existsSync(guest.files.ram!)).toBe(true)
     console.log(`guest booted in ${guest.bootMs} ms with ${guest.accel}${guest.accelReason ? ` (${guest.accelReason})` : ''}`)
     expect(await udpEcho(guest.ip, 7777, 15_000)).toBe('miglab-probe')
+    // The custom workload ran inside the guest (its quotes and spaces survived the kernel command line).
+    await expect.poll(() => readFileSync(guest!.files.serial, 'utf8'), { timeout: 15_000 }).toContain('custom workload: 42')
   }, 120_000)
 
   it('down leaves no namespace, process, link or /dev/shm file behind; the lab record stays', async () => {

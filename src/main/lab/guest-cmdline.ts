@@ -9,7 +9,12 @@ export interface GuestKnobs {
   dirty?: { sizeMiB: number; rateMiBps: number }
   /** UDP echo server port. */
   echoPort?: number
+  /** A shell command the guest runs in the background (the custom workload). */
+  run?: string
 }
+
+/** Base64 keeps a custom command's spaces and quotes out of the kernel's own argument splitting. */
+export const runKnob = (command: string): string => `lab.run=${Buffer.from(command).toString('base64')}`
 
 export const READY_MARKER = 'MIGLAB-READY'
 
@@ -33,5 +38,6 @@ export function guestCmdline(knobs: GuestKnobs): string {
     if (!positiveInt(knobs.echoPort) || knobs.echoPort > 65535) throw new MigLabError('bad_guest_knob', `lab.echo must be a UDP port, got ${knobs.echoPort}.`)
     parts.push(`lab.echo=${knobs.echoPort}`)
   }
+  if (knobs.run) parts.push(runKnob(knobs.run))
   return parts.join(' ')
 }

@@ -1,4 +1,5 @@
 import type { Workload } from '../../shared/contract/migration'
+import { runKnob } from '../lab/guest-cmdline'
 
 /** Knobs this module owns on the guest command line; replaced wholesale for each run. */
 const OWN = /^lab\.(dirty|echo|run)=/
@@ -11,8 +12,7 @@ const OWN = /^lab\.(dirty|echo|run)=/
 export function appendFor(base: string | undefined, w: Workload, echoPort?: number): string {
   const kept = (base ?? '').split(/\s+/).filter((a) => a && !OWN.test(a))
   if (w.kind === 'dirty') kept.push(`lab.dirty=${w.bufferMiB}:${w.rateMiBs}`)
-  // Base64 keeps spaces and quotes of a custom command out of the kernel's own argument splitting.
-  if (w.kind === 'custom') kept.push(`lab.run=${Buffer.from(w.command).toString('base64')}`)
+  if (w.kind === 'custom') kept.push(runKnob(w.command))
   if (echoPort !== undefined) kept.push(`lab.echo=${echoPort}`)
   return kept.join(' ')
 }
