@@ -12,7 +12,7 @@ import { dbPathIn } from './paths'
 import type { Services } from './services'
 import { askThroughError, HostTrust } from './ssh/host-trust'
 import { SshPool } from './ssh/pool'
-import { MemorySecretStore } from './ssh/secrets'
+import { MemorySecretStore, type SecretStore } from './ssh/secrets'
 import { storedNodeTargets } from './ssh/targets'
 import { openDb } from './store/db'
 import { HostKeysRepo } from './store/hostkeys'
@@ -28,6 +28,8 @@ import { sshShells } from './terminals/ssh-shells'
 export interface CoreOptions {
   dataDir: string
   door: 'desktop' | 'browser'
+  /** Where node secrets live; memory only unless a door brings a keychain (the desktop's safeStorage). */
+  secrets?: SecretStore
 }
 
 export interface Core {
@@ -45,11 +47,12 @@ export function createCore(options: CoreOptions): Core {
   const jobsRepo = new JobsRepo(db)
   const hostKeys = new HostKeysRepo(db)
   const nodes = new NodesRepo(db)
-  const secrets = new MemorySecretStore()
+  const secrets = options.secrets ?? new MemorySecretStore()
   const hostTrust = new HostTrust({ repo: hostKeys, confirm: askThroughError })
   const ssh = new SshPool({ resolve: storedNodeTargets(nodes), secrets, trust: hostTrust })
   const services: Services = {
-    ...options,
+    dataDir: options.dataDir,
+    door: options.door,
     dbPath,
     db,
     bus,

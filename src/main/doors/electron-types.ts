@@ -50,6 +50,12 @@ export interface HeadersDetails {
   responseHeaders?: Record<string, string[]>
 }
 
+export interface SafeStorageLike {
+  isEncryptionAvailable(): boolean
+  encryptString(plain: string): Buffer
+  decryptString(sealed: Buffer): string
+}
+
 export interface ElectronModule {
   app: {
     requestSingleInstanceLock(): boolean
@@ -64,6 +70,7 @@ export interface ElectronModule {
     handle(channel: string, listener: (event: IpcEventLike, ...args: unknown[]) => unknown): void
   }
   shell: { openExternal(url: string): Promise<void> }
+  safeStorage: SafeStorageLike
   session: {
     defaultSession: {
       webRequest: {

@@ -2,8 +2,8 @@
 export type SecretKind = 'password' | 'passphrase'
 
 /**
- * Where node secrets live: never SQLite, never logs. In memory for now; the desktop door will back
- * it with Electron safeStorage so secrets survive a restart.
+ * Where node secrets live: never SQLite, never logs. Browser mode and the CLI keep them in memory
+ * for the session; the desktop door seals them with Electron safeStorage (doors/safe-storage-secrets).
  */
 export interface SecretStore {
   get(nodeKey: string, kind: SecretKind): string | undefined
