@@ -2,11 +2,16 @@
 
 export type LabKind = 'demo' | 'real'
 
+/** Which hypervisor driver runs a lab's VMs. */
+export const hypervisorKinds = ['qemu', 'xen'] as const
+export type HypervisorKind = (typeof hypervisorKinds)[number]
+
 export interface Lab {
   id: number
   name: string
   kind: LabKind
   description: string
+  hypervisor: HypervisorKind
   createdAt: string
   nodes: LabNode[]
 }

@@ -15,8 +15,8 @@ export function appHandlers(s: Services): AppHandlers {
     'app.info': async () => ({ version: version(), door: s.door, dataDir: s.dataDir, dbPath: s.dbPath, platform: `${process.platform} ${process.arch}` }),
     'doctor.run': () => runDoctor(),
     'labs.list': async () => s.labs.list(),
-    'labs.create': async ({ name, description }) => {
-      const lab = s.labs.create({ name, kind: 'real', description })
+    'labs.create': async ({ name, description, hypervisor }) => {
+      const lab = s.labs.create({ name, kind: 'real', description, hypervisor })
       s.bus.emit({ type: 'labs.changed' })
       return lab
     },

@@ -1,11 +1,12 @@
 import type { ParsedInput } from '../../shared/api'
 import { migrationParams, type MigrationParams, type MigrationResults } from '../../shared/contract/migration'
-import type { Lab } from '../../shared/domain'
+import type { HypervisorKind, Lab } from '../../shared/domain'
 import { MigLabError } from '../../shared/errors'
 import type { HypervisorDriver } from '../hypervisors/driver'
 import type { NodeLink } from '../hypervisors/node-link'
 import { QemuDriver } from '../hypervisors/qemu/driver'
 import { SshNodeLink } from '../hypervisors/ssh-node-link'
+import { XenDriver } from '../hypervisors/xen/driver'
 import { DemoLab } from '../lab/demo-lab'
 import { ensureGuestImage } from '../lab/guest-image'
 import { compareRuns } from '../migration/compare'
@@ -22,7 +23,9 @@ type MigrationHandlers = { [M in keyof MigrationResults]: (input: ParsedInput<M>
 export const withLabDefaults = (lab: Lab, params: MigrationParams): MigrationParams =>
   lab.kind === 'demo' && !params.sharedMemoryDir ? { ...params, sharedMemoryDir: '/dev/shm' } : params
 
-export function migrationHandlers(s: Services, driver: HypervisorDriver = new QemuDriver()): MigrationHandlers {
+/** Each lab chooses its hypervisor; the runner only ever sees the driver interface. */
+export function migrationHandlers(s: Services, drivers: Record<HypervisorKind, HypervisorDriver> = { qemu: new QemuDriver(), xen: new XenDriver() }): MigrationHandlers {
+  const driverFor = (l: Lab): HypervisorDriver => drivers[l.hypervisor]
   const lab = (id: number): Lab => {
     const found = s.labs.get(id)
     if (!found) throw new MigLabError('lab_not_found', `No lab with id ${id}.`, { hint: 'Reload the Labs page.' })
@@ -42,16 +45,19 @@ export function migrationHandlers(s: Services, driver: HypervisorDriver = new Qe
   }
 
   return {
-    'vms.list': async ({ labId }) =>
-      (await driver.listVms(links(lab(labId)))).map((v) => ({ name: v.spec.name, node: v.node, state: v.state, memoryMiB: v.spec.memoryMiB, sharedMemory: !!v.spec.sharedMemoryPath })),
+    'vms.list': async ({ labId }) => {
+      const l = lab(labId)
+      return (await driverFor(l).listVms(links(l))).map((v) => ({ name: v.spec.name, node: v.node, state: v.state, memoryMiB: v.spec.memoryMiB, sharedMemory: !!v.spec.sharedMemoryPath }))
+    },
 
     'migration.capabilities': async ({ labId }) => {
       const l = lab(labId)
-      return driver.capabilities(links(l), withLabDefaults(l, migrationParams.parse({})))
+      return driverFor(l).capabilities(links(l), withLabDefaults(l, migrationParams.parse({})))
     },
 
     'experiments.start': async (input) => {
       const l = lab(input.labId)
+      const driver = driverFor(l)
       const all = links(l)
       const from = node(all, input.from)
       const to = node(all, input.to)

@@ -1,4 +1,4 @@
-import type { Lab, LabKind, LabNode, NodeAuth } from '../../shared/domain'
+import type { HypervisorKind, Lab, LabKind, LabNode, NodeAuth } from '../../shared/domain'
 import { MigLabError } from '../../shared/errors'
 import { now, type Db } from './db'
 
@@ -7,7 +7,13 @@ interface LabRow {
   name: string
   kind: LabKind
   description: string
+  /** JSON; `hypervisor` is the only setting so far. */
+  settings: string
   created_at: string
+}
+
+interface LabSettings {
+  hypervisor?: HypervisorKind
 }
 export interface NodeRow {
   id: number
@@ -65,15 +71,15 @@ export class LabsRepo {
     return row && this.get(row.id)
   }
 
-  create(input: { name: string; kind: LabKind; description: string }): Lab {
+  create(input: { name: string; kind: LabKind; description: string; hypervisor?: HypervisorKind }): Lab {
     if (this.byName(input.name)) {
       throw new MigLabError('lab_exists', `A lab called "${input.name}" already exists.`, {
         hint: 'Choose another name, or open the existing lab.',
       })
     }
     const info = this.db
-      .prepare('INSERT INTO labs (name, kind, description, created_at) VALUES (?, ?, ?, ?)')
-      .run(input.name, input.kind, input.description, now())
+      .prepare('INSERT INTO labs (name, kind, description, settings, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(input.name, input.kind, input.description, JSON.stringify({ hypervisor: input.hypervisor ?? 'qemu' } satisfies LabSettings), now())
     return this.get(Number(info.lastInsertRowid))!
   }
 
@@ -95,11 +101,13 @@ export class LabsRepo {
   }
 
   private toLab(row: LabRow, nodes: NodeRow[]): Lab {
+    const settings = JSON.parse(row.settings || '{}') as LabSettings
     return {
       id: row.id,
       name: row.name,
       kind: row.kind,
       description: row.description,
+      hypervisor: settings.hypervisor ?? 'qemu',
       createdAt: row.created_at,
       nodes: nodes.map(toNode),
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { AppInfo, DoctorCheck, JobInfo, Lab, RunSummary } from '../domain'
+import { hypervisorKinds, type AppInfo, type DoctorCheck, type JobInfo, type Lab, type RunSummary } from '../domain'
 
 /** Contract of the foundation: app info, doctor, labs, jobs, runs. */
 export const none = z.object({}).strict()
@@ -15,7 +15,7 @@ export const appInputs = {
   'app.info': none,
   'doctor.run': none,
   'labs.list': none,
-  'labs.create': z.object({ name: labName, description: z.string().max(2000).default('') }).strict(),
+  'labs.create': z.object({ name: labName, description: z.string().max(2000).default(''), hypervisor: z.enum(hypervisorKinds).default('qemu') }).strict(),
   'labs.remove': z.object({ id }).strict(),
   'jobs.list': none,
   'jobs.cancel': z.object({ id: z.string().min(1) }).strict(),

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react'
+import type { HypervisorKind } from '../../../shared/domain'
 import type { ApiError } from '../../../shared/errors'
 import { asApiError, useApi, useCall } from '../api'
 import { ErrorBox } from '../ErrorBox'
@@ -11,6 +12,7 @@ export function LabsPage() {
   const labs = useCall('labs.list', {}, (e) => e.type === 'labs.changed')
   const [name, setName] = useState('')
   const [description, setDescription] = useState('')
+  const [hypervisor, setHypervisor] = useState<HypervisorKind>('qemu')
   const [error, setError] = useState<ApiError>()
   const [busy, setBusy] = useState(false)
 
@@ -18,7 +20,7 @@ export function LabsPage() {
     e.preventDefault()
     setBusy(true)
     try {
-      await api.call('labs.create', { name, description })
+      await api.call('labs.create', { name, description, hypervisor })
       setName('')
       setDescription('')
       setError(undefined)
@@ -58,7 +60,9 @@ export function LabsPage() {
                   {lab.name}
                 </a>
               </h2>
-              <span className={`badge ${lab.kind}`}>{lab.kind === 'demo' ? 'demo lab' : 'lab'}</span>
+              <span className={`badge ${lab.kind}`}>
+                {lab.kind === 'demo' ? 'demo lab' : 'lab'} · {lab.hypervisor === 'xen' ? 'XenServer' : 'QEMU'}
+              </span>
             </header>
             {lab.description && <p>{lab.description}</p>}
             <p className="muted small">
@@ -82,6 +86,13 @@ export function LabsPage() {
         <label>
           Description
           <textarea value={description} onChange={(e) => setDescription(e.target.value)} rows={2} placeholder="Two XenServer hosts, NFS on node B…" />
+        </label>
+        <label>
+          Hypervisor
+          <select value={hypervisor} onChange={(e) => setHypervisor(e.target.value as HypervisorKind)}>
+            <option value="qemu">QEMU/KVM</option>
+            <option value="xen">XenServer/XCP-ng</option>
+          </select>
         </label>
         {error && <ErrorBox error={error} />}
         <div className="actions">

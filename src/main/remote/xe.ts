@@ -1,0 +1,59 @@
+import { cmd, type RemoteCommand } from './command'
+
+/**
+ * Remote commands the Xen driver runs on a XenServer / XCP-ng host's dom0. Every value is a quoted
+ * `key=value` argument, so a VM called `x; rm -rf /` reaches xe as one argument and nothing else.
+ * Objects are addressed by uuid wherever xe allows; names only appear in the one lookup by name.
+ */
+
+export const XE = 'xe'
+
+const kv = (key: string, value: string | number): string => `${key}=${value}`
+const filters = (f: Record<string, string>): string[] => Object.entries(f).map(([k, v]) => kv(k, v))
+
+/** `xe <class>-list [filters] params=a,b` in the default record format (one record per object). */
+const list = (cls: string, filter: Record<string, string>, params: string[]): RemoteCommand => cmd(XE, `${cls}-list`, ...filters(filter), kv('params', params.join(',')))
+
+/** `--minimal` prints only the values, comma-separated: used for uuids only, since names may hold commas. */
+const uuids = (cls: string, filter: Record<string, string>): RemoteCommand => cmd(XE, `${cls}-list`, ...filters(filter), kv('params', 'uuid'), '--minimal')
+
+export const hostList = (params: string[]): RemoteCommand => list('host', {}, params)
+
+export const hostParamGet = (host: string, param: string): RemoteCommand => cmd(XE, 'host-param-get', kv('uuid', host), kv('param-name', param))
+
+/** Real VMs (not dom0) resident on that host. */
+export const vmsOnHost = (host: string, params: string[]): RemoteCommand => list('vm', { 'resident-on': host, 'is-control-domain': 'false' }, params)
+
+export const vmUuidsByName = (name: string): RemoteCommand => uuids('vm', { 'name-label': name, 'is-control-domain': 'false' })
+
+export const vmRecord = (vm: string, params: string[]): RemoteCommand => list('vm', { uuid: vm }, params)
+
+export const vmParamGet = (vm: string, param: string): RemoteCommand => cmd(XE, 'vm-param-get', kv('uuid', vm), kv('param-name', param))
+
+export const vmStart = (vm: string, host: string): RemoteCommand => cmd(XE, 'vm-start', kv('uuid', vm), kv('on', host))
+
+export const vmShutdown = (vm: string, force: boolean): RemoteCommand => (force ? cmd(XE, 'vm-shutdown', kv('uuid', vm), '--force') : cmd(XE, 'vm-shutdown', kv('uuid', vm)))
+
+/** The migration itself, as xe runs it (synchronous: it returns when the VM has moved or failed). */
+export const vmMigrateArgv = (vm: string, host: string): string[] => [XE, 'vm-migrate', kv('uuid', vm), kv('host-uuid', host), kv('live', 'true')]
+
+/** The same as one command, for error messages (the text the host's shell runs inside `detached`). */
+export const vmMigrate = (vm: string, host: string): RemoteCommand => cmd(XE, ...vmMigrateArgv(vm, host).slice(1))
+
+// vm-migrate has no documented --async, so it runs detached on the host and its exit status is
+// appended to its own log; the caller follows the xapi task it created and reads the log at the end.
+const DETACH = `log=$1; shift
+nohup sh -c '"$@"; echo "xe-exit=$?"' sh "$@" >"$log" 2>&1 </dev/null &
+echo $!`
+
+/** Starts `argv` in the background on the host, output to `log`; prints the background PID. */
+export const detached = (log: string, argv: string[]): RemoteCommand => cmd('sh', '-c', DETACH, 'sh', log, ...argv)
+
+export const taskUuids = (): RemoteCommand => uuids('task', {})
+
+export const pendingTasks = (): RemoteCommand => list('task', { status: 'pending' }, ['uuid', 'name-label', 'created'])
+
+/** Everything the poll reads of one task, in one round trip. */
+export const taskRecord = (task: string): RemoteCommand => list('task', { uuid: task }, ['uuid', 'status', 'progress', 'created', 'finished', 'error_info', 'result'])
+
+export const taskCancel = (task: string): RemoteCommand => cmd(XE, 'task-cancel', kv('uuid', task))
