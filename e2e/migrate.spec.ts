@@ -75,4 +75,5 @@ test('boot the guest on node A, migrate A→B pre-copy, then back with DSM', asy
   await page.getByRole('button', { name: /Compare 2 selected/ }).click()
   await expect(page.getByTestId('compare')).toContainText('baseline precopy')
   await expect(page.getByRole('img', { name: 'Hypervisor downtime' })).toBeVisible()
+  await page.screenshot({ path: 'docs/compare.png', fullPage: true })
 })
