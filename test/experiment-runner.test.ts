@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process'
 import { createSocket } from 'node:dgram'
-import { readdirSync, readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,16 +9,8 @@ import { runExperiment, type Experiment } from '../src/main/migration/runner'
 import { RunWriter } from '../src/main/store/run-writer'
 import { LocalNodeLink } from './fixtures/local-node-link'
 import { buildTinyGuest, TINY_READY } from './fixtures/tiny-guest'
+import { hasQemu, liveProcessesMentioning } from './fixtures/qemu-processes'
 import { tempCore } from './helpers'
-
-const hasQemu = (() => {
-  try {
-    execFileSync('qemu-system-x86_64', ['--version'])
-    return true
-  } catch {
-    return false
-  }
-})()
 
 const t = tempCore()
 const runDir = join(t.dataDir, 'run')
@@ -32,17 +22,7 @@ const driver = new QemuDriver({ runDir, accel: 'tcg' })
 const echo = createSocket('udp4')
 let spec: VmSpec
 
-const ourQemus = (): number[] =>
-  readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(runDir) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z')
-      } catch {
-        return false
-      }
-    })
-    .map(Number)
+const ourQemus = (): number[] => liveProcessesMentioning(runDir)
 
 const experiment = (x: Partial<Experiment>): Experiment => ({
   labId: null,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrationParams, type MigrationParams } from '../src/shared/contract/migration'
@@ -7,19 +7,11 @@ import { MigLabError } from '../src/shared/errors'
 import type { MigrationEvent, VmSpec } from '../src/main/hypervisors/driver'
 import { QemuDriver } from '../src/main/hypervisors/qemu/driver'
 import { LocalNodeLink } from './fixtures/local-node-link'
+import { hasQemu, liveProcessesMentioning } from './fixtures/qemu-processes'
 import { buildTinyGuest, TINY_FILLED_MIB, TINY_READY } from './fixtures/tiny-guest'
 import { tempDir } from './helpers'
 
 // Real QEMU (TCG) on this machine: two "nodes" are two LocalNodeLinks, the test stand-in for SSH.
-const hasQemu = (() => {
-  try {
-    execFileSync('qemu-system-x86_64', ['--version'])
-    return true
-  } catch {
-    return false
-  }
-})()
-
 const dir = tempDir()
 const runDir = join(dir, 'run')
 const netns = `mgtest${process.pid}`
@@ -36,18 +28,7 @@ const hooks = (events: MigrationEvent[] = [], signal?: AbortSignal) => {
   return { clock: () => performance.now() - t0, onEvent: (e: MigrationEvent) => events.push(e), signal }
 }
 
-/** Every QEMU whose command line mentions this test's run dir: what afterAll must leave dead. */
-const ourQemus = (): number[] =>
-  readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(runDir) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z')
-      } catch {
-        return false
-      }
-    })
-    .map(Number)
+const ourQemus = (): number[] => liveProcessesMentioning(runDir)
 
 let precopyBytes = 0
 
