@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { JobInfo, RunStatus } from '../domain'
+import type { JobInfo, RunSummary } from '../domain'
 import { id } from './app'
 
 /** Contract of live-migration experiments: VMs, strategies, experiments, run details and comparisons. */
@@ -119,19 +119,11 @@ export interface RunEvent {
   data: Record<string, unknown>
 }
 
-export interface RunDetail {
-  id: number
-  labId: number | null
+/** A run with everything it measured: the summary's fields plus parameters, environment and time series. */
+export interface RunDetail extends RunSummary {
   jobId: string | null
-  vm: string
-  strategy: string
-  workload: string
-  status: RunStatus
-  startedAt: string
-  endedAt?: string
   params: Record<string, unknown>
   environment: Record<string, unknown>
-  metrics: Record<string, number>
   error?: { code: string; message: string; detail?: Record<string, unknown> }
   /** Series name → [t_ms, value] pairs in time order. */
   samples: Record<string, [number, number][]>
