@@ -15,6 +15,19 @@ function liveGap(rtt: [number, number][] = []): number | undefined {
   return gap
 }
 
+/** One labelled bar: `bytes` out of the guest's `total` RAM. */
+function Meter({ label, bytes, total, warn }: { label: string; bytes?: number; total?: number; warn?: boolean }) {
+  return (
+    <div className="meter">
+      <span>{label}</span>
+      <div className="bar">
+        <div className={warn ? 'fill warn' : 'fill'} style={{ width: `${total ? Math.min(100, ((bytes ?? 0) / total) * 100) : 0}%` }} />
+      </div>
+      <span>{bytes !== undefined ? mib(bytes) : '—'}</span>
+    </div>
+  )
+}
+
 /** The runs of one experiment as they happen: live bars while a run migrates, its full view when done. */
 export function LiveRuns({ job, labId }: { job: JobInfo; labId: number }) {
   const api = useApi()
@@ -49,20 +62,8 @@ export function LiveRuns({ job, labId }: { job: JobInfo; labId: number }) {
           <h3>
             Run #{live.id}: {live.strategy}, {live.workload}
           </h3>
-          <div className="meter">
-            <span>Sent</span>
-            <div className="bar">
-              <div className="fill" style={{ width: `${total ? Math.min(100, ((sent ?? 0) / total) * 100) : 0}%` }} />
-            </div>
-            <span data-testid="live-sent">{sent !== undefined ? mib(sent) : '—'}</span>
-          </div>
-          <div className="meter">
-            <span>Remaining</span>
-            <div className="bar">
-              <div className="fill warn" style={{ width: `${total ? Math.min(100, ((remaining ?? 0) / total) * 100) : 0}%` }} />
-            </div>
-            <span>{remaining !== undefined ? mib(remaining) : '—'}</span>
-          </div>
+          <Meter label="Sent" bytes={sent} total={total} />
+          <Meter label="Remaining" bytes={remaining} total={total} warn />
           <p className="live-numbers">
             pass <strong>{last(live.samples['qemu.pass']) ?? '—'}</strong> · dirty rate <strong>{last(live.samples['qemu.dirty_pages_rate']) ?? '—'}</strong> pages/s · expected downtime{' '}
             <strong>{ms(last(live.samples['qemu.expected_downtime_ms']))}</strong> · longest probe gap so far <strong>{ms(liveGap(live.samples['probe.rtt_ms']))}</strong>
