@@ -1,7 +1,5 @@
-import { createSocket } from 'node:dgram'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { migrationParams } from '../src/shared/contract/migration'
 import type { VmSpec } from '../src/main/hypervisors/driver'
 import { QemuDriver } from '../src/main/hypervisors/qemu/driver'
@@ -17,9 +15,8 @@ const runDir = join(t.dataDir, 'run')
 const A = new LocalNodeLink('node-a', '127.0.0.1')
 const B = new LocalNodeLink('node-b', '127.0.0.1')
 const driver = new QemuDriver({ runDir, accel: 'tcg' })
-// STAND-IN for the guest's UDP echo server (the tiny test guest has no network): exercises the
-// probe's plumbing and storage; its gap does not measure the VM. The demo-lab test measures the guest.
-const echo = createSocket('udp4')
+// The tiny test guest has no network, so there is nothing to probe: its runs must carry no client
+// figures at all (not zeros). The demo-lab tests measure the client-observed gap on a real guest.
 let spec: VmSpec
 
 const ourQemus = (): number[] => liveProcessesMentioning(runDir)
@@ -38,16 +35,17 @@ const experiment = (x: Partial<Experiment>): Experiment => ({
 
 describe.skipIf(!hasQemu)('experiment runner with real QEMU', () => {
   beforeAll(async () => {
-    echo.on('message', (m, r) => echo.send(m, r.port, r.address))
-    await new Promise<void>((r) => echo.bind(0, '127.0.0.1', r))
-    spec = { name: 'runner-vm', memoryMiB: 128, kernel: buildTinyGuest(t.dataDir), readyMarker: TINY_READY, echo: { ip: '127.0.0.1', port: (echo.address() as AddressInfo).port } }
+    spec = { name: 'runner-vm', memoryMiB: 128, kernel: buildTinyGuest(t.dataDir), readyMarker: TINY_READY }
+  })
+
+  // Each test leaves no VM behind, even when it fails.
+  afterEach(async () => {
+    for (const n of [A, B]) await driver.stop(n, spec.name).catch(() => undefined)
+    for (const pid of ourQemus()) process.kill(pid, 'SIGKILL')
   })
 
   afterAll(async () => {
-    for (const n of [A, B]) await driver.stop(n, spec.name).catch(() => undefined)
     await driver.close()
-    for (const pid of ourQemus()) process.kill(pid, 'SIGKILL')
-    echo.close()
     await t.dispose()
   })
 
@@ -69,15 +67,22 @@ describe.skipIf(!hasQemu)('experiment runner with real QEMU', () => {
     expect(runs).toHaveLength(4)
     for (const r of runs) {
       expect(r.status).toBe('succeeded')
-      for (const m of ['qemu_downtime_ms', 'stop_resume_ms', 'probe_gap_ms', 'total_ms', 'transferred_bytes', 'passes', 'src_tx_bytes', 'dst_rx_bytes']) {
-        expect(r.metrics[m], `${r.strategy} ${m}`).toBeGreaterThanOrEqual(0)
-      }
-      expect(r.metrics.qemu_downtime_ms).toBeGreaterThan(0)
+      expect(r.metrics.total_ms).toBeGreaterThan(0)
+      expect(r.metrics.stop_resume_ms).toBeGreaterThan(0)
+      expect(r.metrics.transferred_bytes).toBeGreaterThan(0)
+      // QEMU's downtime is whole ms: 0 is a real "under 1 ms" (a tiny guest), but it must be there.
+      expect(Number.isInteger(r.metrics.qemu_downtime_ms)).toBe(true)
+      expect(r.metrics.qemu_downtime_ms).toBeLessThanOrEqual(r.metrics.total_ms)
+      // The per-run overhead is measured: the whole run takes longer than its migration.
+      expect(r.metrics.run_wall_ms).toBeGreaterThan(r.metrics.wall_ms)
+      // Nothing was probed: no client figure at all, rather than zeros.
+      expect(Object.keys(r.metrics).filter((k) => k.startsWith('probe_'))).toEqual([])
     }
     const detail = await core.handlers['runs.get']({ id: runs[0].id })
     expect(detail.samples['qemu.remaining_bytes']?.length).toBeGreaterThan(0)
-    expect(detail.samples['probe.rtt_ms']?.length).toBeGreaterThan(50)
-    expect(detail.events.map((e) => e.kind)).toEqual(expect.arrayContaining(['STOP', 'RESUME', 'phase', 'status', 'probe.gap', 'downtime.stop']))
+    expect(detail.samples['probe.rtt_ms']).toBeUndefined()
+    expect(detail.events.map((e) => e.kind)).toEqual(expect.arrayContaining(['STOP', 'RESUME', 'phase', 'status', 'downtime.stop', 'unmeasured']))
+    expect(detail.events.find((e) => e.kind === 'unmeasured')!.data.probe_gap_ms).toMatch(/no UDP echo/)
     expect(detail.environment).toMatchObject({ driver: 'qemu', nodes: { 'node-a': { accel: 'tcg', qemu: expect.stringContaining('QEMU') } } })
     expect(detail.params).toMatchObject({ strategy: runs[0].strategy, maxBandwidthMiBs: 1024 })
 
@@ -93,7 +98,7 @@ describe.skipIf(!hasQemu)('experiment runner with real QEMU', () => {
     const writer = new RunWriter(core.services.db)
     const before = (await core.handlers['runs.list']({})).length
     const job = core.services.jobs.start('experiment', 'cancelled experiment', {}, (ctx) =>
-      runExperiment(ctx, { driver, writer }, experiment({ repetitions: 3, params: migrationParams.parse({ maxBandwidthMiBs: 1, probeIntervalMs: 5 }) })),
+      runExperiment(ctx, { driver, writer }, experiment({ repetitions: 3, params: migrationParams.parse({ maxBandwidthMiBs: 1 }) })),
     )
     const off = core.subscribe((e) => {
       if (e.type === 'log' || e.type !== 'job' || e.job.id !== job.id) return
@@ -107,7 +112,7 @@ describe.skipIf(!hasQemu)('experiment runner with real QEMU', () => {
     const detail = await core.handlers['runs.get']({ id: runs[0].id })
     expect(detail.status).toBe('cancelled')
     expect(detail.error?.code).toBe('cancelled')
-    expect(detail.metrics.probe_sent).toBeGreaterThan(0)
+    expect(detail.metrics.boot_ms).toBeGreaterThan(0)
     expect(detail.samples['qemu.transferred_bytes']?.length).toBeGreaterThan(0)
     expect(await driver.whereRunning(spec.name, [A, B])).toEqual(['node-a'])
     expect(await driver.state(A, spec.name)).toBe('running')

@@ -5,10 +5,9 @@ import type { VmSpec } from '../src/main/hypervisors/driver'
 import { optValue, qemuArgs, safeId, vmPaths } from '../src/main/hypervisors/qemu/command-line'
 import { DEFAULT_POSTCOPY_AFTER_MS, planMigration } from '../src/main/hypervisors/qemu/plan'
 import { compareRuns } from '../src/main/migration/compare'
-import { analyzeProbe } from '../src/main/migration/probe'
-import { runSpec } from '../src/main/migration/runner'
+import { arrivals, baselineGap, migrationGap, probeCounts, type ProbeReply } from '../src/main/migration/probe'
 import { ci95, changePct, mean, sd, t975 } from '../src/main/migration/stats'
-import { appendFor } from '../src/main/migration/workloads'
+import { appendFor, guestDefinition } from '../src/main/hypervisors/guest-definition'
 import { cmd } from '../src/main/remote/command'
 import { startQemu } from '../src/main/remote/vm'
 import type { RunSummary } from '../src/shared/domain'
@@ -91,10 +90,12 @@ describe('strategy and parameter validation', () => {
   it('puts workload knobs on the guest command line, replacing earlier ones', () => {
     expect(appendFor('console=ttyS0 lab.dirty=1:1 lab.echo=1', { kind: 'dirty', bufferMiB: 64, rateMiBs: 50 }, 7777)).toBe('console=ttyS0 lab.dirty=64:50 lab.echo=7777')
     expect(appendFor(undefined, { kind: 'custom', command: 'a b' })).toBe(`lab.run=${Buffer.from('a b').toString('base64')}`)
-    const dsm = runSpec(vm, 'dsm', { kind: 'idle' }, params({ sharedMemoryDir: '/dev/shm/' }))
-    expect(dsm.sharedMemoryPath).toMatch(/^\/dev\/shm\/miglab-guest-[0-9a-f]{8}\.ram$/)
-    expect(runSpec({ ...vm, sharedMemoryPath: '/x' }, 'precopy', { kind: 'idle' }, params()).sharedMemoryPath).toBeUndefined()
-    expect(() => runSpec(vm, 'dsm', { kind: 'idle' }, params())).toThrow(expect.objectContaining({ code: 'shared_memory_missing' }))
+    const run = (strategy: 'dsm' | 'precopy', p = params()) => ({ strategy, workload: { kind: 'idle' as const }, params: p })
+    const dsm = guestDefinition(vm, run('dsm', params({ sharedMemoryDir: '/dev/shm/' })))
+    // Inside MigLab's own private directory, never a predictable name straight in /dev/shm.
+    expect(dsm.sharedMemoryPath).toMatch(/^\/dev\/shm\/miglab-ram\/guest-[0-9a-f]{8}\.ram$/)
+    expect(guestDefinition({ ...vm, sharedMemoryPath: '/x' }, run('precopy')).sharedMemoryPath).toBeUndefined()
+    expect(() => guestDefinition(vm, run('dsm'))).toThrow(expect.objectContaining({ code: 'shared_memory_missing' }))
   })
 })
 
@@ -128,7 +129,7 @@ describe('QEMU command line', () => {
 
   it('quotes every argument of the remote start command', () => {
     const paths = vmPaths('/run/miglab', 'a', hostile)
-    const text = startQemu(paths.dir, paths.specFile, JSON.stringify(spec), qemuArgs({ spec, node: 'a', paths, accel: 'tcg', incoming: false })).text
+    const text = startQemu([], paths.dir, paths.specFile, JSON.stringify(spec), qemuArgs({ spec, node: 'a', paths, accel: 'tcg', incoming: false })).text
     expect(text).toContain(`'guest=x; rm -rf / $(reboot) '\\''q'\\'' ,,id=evil'`)
     // What a shell makes of the quoted arguments is exactly the arguments.
     const args = qemuArgs({ spec, node: 'a', paths, accel: 'tcg', incoming: false })
@@ -139,24 +140,49 @@ describe('QEMU command line', () => {
   })
 })
 
-describe('probe gap on synthetic timelines', () => {
+describe('probe gap on synthetic reply traces', () => {
   const steady = (from: number, to: number, rtt = 0.5) =>
     Array.from({ length: to - from }, (_, i) => ({ seq: from + i, sentAt: from + i, receivedAt: from + i + rtt }))
+  const gapOf = (replies: ProbeReply[], window: { startMs: number; endMs: number }, traceEndMs: number) => migrationGap(arrivals(replies), window, traceEndMs)
 
-  it('finds the longest silence and where it lay', () => {
+  it('finds the silence of the switchover and where it lay', () => {
     // 1 ms probes; the guest is silent for sends 100..179 (lost), replies resume at 180.
     const replies = [...steady(0, 100), ...steady(180, 300)]
-    const r = analyzeProbe(300, replies, { startMs: 0, endMs: 300 })
-    expect(r).toMatchObject({ sent: 300, received: 220, lost: 80, late: 0 })
-    expect(r.maxGapMs).toBeCloseTo(81, 6)
-    expect(r.gapStartMs).toBeCloseTo(99.5, 6)
-    expect(r.gapEndMs).toBeCloseTo(180.5, 6)
+    expect(probeCounts(300, replies)).toEqual({ sent: 300, received: 220, lost: 80, late: 0 })
+    const gap = gapOf(replies, { startMs: 50, endMs: 250 }, 300)!
+    expect(gap.ms).toBeCloseTo(81, 6)
+    expect(gap).toMatchObject({ startMs: 99.5, endMs: 180.5, open: false })
   })
 
-  it('counts late replies, ignores duplicates, and treats a silent tail as a gap', () => {
-    const replies = [...steady(0, 10), { seq: 10, sentAt: 10, receivedAt: 400 }, { seq: 10, sentAt: 10, receivedAt: 401 }]
-    const r = analyzeProbe(11, replies, { startMs: 0, endMs: 1000 }, 250)
-    expect(r).toMatchObject({ received: 11, lost: 0, late: 1, maxGapMs: 600, gapStartMs: 400, gapEndMs: 1000 })
-    expect(analyzeProbe(5, [], { startMs: 10, endMs: 60 })).toMatchObject({ lost: 5, maxGapMs: 50, gapStartMs: 10 })
+  it('a stale switch at start (no reply for 300 ms after boot) is not the migration gap', () => {
+    // Replies begin only at 300 (the switch learnt the guest's new port); the migration starts at 400
+    // and the switchover silences 500..560. The old analysis reported the 300 ms start-up silence.
+    const replies = [...steady(300, 500), ...steady(560, 900)]
+    const gap = gapOf(replies, { startMs: 400, endMs: 800 }, 900)!
+    expect(gap.ms).toBeCloseTo(61, 6)
+    expect(gap.startMs).toBeCloseTo(499.5, 6)
+    expect(baselineGap(arrivals(replies), 300.5, 400)).toBeCloseTo(1, 6)
+  })
+
+  it('a guest that never answers again leaves an open gap up to the end of the trace', () => {
+    const replies = steady(0, 100)
+    expect(gapOf(replies, { startMs: 50, endMs: 150 }, 2000)).toMatchObject({ startMs: 99.5, endMs: 2000, open: true })
+    expect(gapOf([], { startMs: 0, endMs: 10 }, 20)).toBeUndefined()
+  })
+
+  it('reordered and duplicate replies change nothing; late replies are counted', () => {
+    const base = [...steady(0, 100), ...steady(150, 200)]
+    const shuffled = [...base].reverse()
+    const dupes = [...base, ...base.slice(40, 60), { seq: 120, sentAt: 120, receivedAt: 400 }]
+    const gap = gapOf(base, { startMs: 0, endMs: 200 }, 200)
+    expect(gapOf(shuffled, { startMs: 0, endMs: 200 }, 200)).toEqual(gap)
+    expect(probeCounts(200, dupes, 250)).toEqual({ sent: 200, received: 151, lost: 49, late: 1 })
+    // The late reply (arriving at 400) closes the silence after the last steady reply: not an open gap.
+    expect(gapOf(dupes, { startMs: 0, endMs: 500 }, 500)).toMatchObject({ startMs: 199.5, endMs: 400, open: false })
+  })
+
+  it('a silence entirely outside the window does not count', () => {
+    const replies = [...steady(0, 10), ...steady(500, 600), ...steady(605, 700)]
+    expect(gapOf(replies, { startMs: 550, endMs: 650 }, 700)!.ms).toBeCloseTo(6, 6)
   })
 })

@@ -111,11 +111,14 @@ class FakePool {
 }
 
 class XeLink implements NodeLink {
+  readonly id: string
   constructor(
     readonly name: string,
     readonly address: string,
     private readonly pool: FakePool,
-  ) {}
+  ) {
+    this.id = `xe:${name}`
+  }
   async exec(command: RemoteCommand): Promise<LinkExecResult> {
     return this.pool.exec(command.text)
   }
@@ -194,9 +197,10 @@ describe('Xen driver through a stand-in NodeLink', () => {
     expect(samples.map((s) => s.values['xen.progress'])).toEqual([0.3, 0.8, 1])
     expect(events.filter((e) => e.kind === 'status').map((e) => e.data.status)).toEqual(['pending', 'success'])
     expect(events.find((e) => e.kind === 'task')?.data.task).toBe('task-uuid-1')
-    expect(out.hypervisorTotalMs).toBe(4200)
-    expect(out.hypervisorDowntimeMs).toBeNaN()
-    expect(out).toMatchObject({ transferredBytes: 0, passes: 0, raw: { totalFrom: 'xapi task created → finished' } })
+    expect(out.figures).toEqual({ total_ms: 4200 })
+    // What xe cannot report is absent with the reason, never a made-up 0.
+    expect(Object.keys(out.unmeasured).sort()).toEqual(['passes', 'qemu_downtime_ms', 'stop_resume_ms', 'transferred_bytes'])
+    expect(out.raw).toMatchObject({ totalFrom: 'xapi task created → finished' })
     expect(pool.vm['resident-on']).toBe('host-b-uuid')
     const start = pool.calls.find((c) => c.includes('vm-migrate'))!
     expect(argvOf(start).slice(5)).toEqual(['xe', 'vm-migrate', 'uuid=vm-uuid-1', 'host-uuid=host-b-uuid', 'live=true'])

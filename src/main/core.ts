@@ -3,11 +3,15 @@ import type { EventListener } from '../shared/events'
 import { EventBus } from './events'
 import { appHandlers } from './handlers/app'
 import { labHandlers } from './handlers/lab'
-import { migrationHandlers } from './handlers/migration'
+import { migrationHandlers, recoverPlacements } from './handlers/migration'
+import { reconcileInterrupted } from './migration/recover'
 import { nodeHandlers } from './handlers/nodes'
 import { terminalHandlers } from './handlers/terminals'
 import { historyHandlers } from './handlers/history'
+import { QemuDriver } from './hypervisors/qemu/driver'
+import { XenDriver } from './hypervisors/xen/driver'
 import { JobManager } from './jobs/manager'
+import { DemoLab } from './lab/demo-lab'
 import { dbPathIn } from './paths'
 import type { Services } from './services'
 import { askThroughError, HostTrust } from './ssh/host-trust'
@@ -30,6 +34,8 @@ export interface CoreOptions {
   door: 'desktop' | 'browser'
   /** Where node secrets live; memory only unless a door brings a keychain (the desktop's safeStorage). */
   secrets?: SecretStore
+  /** Names the demo lab's namespaces; end-to-end runs use their own beside a user's lab. */
+  demoPrefix?: string
 }
 
 export interface Core {
@@ -47,6 +53,7 @@ export function createCore(options: CoreOptions): Core {
   const jobsRepo = new JobsRepo(db)
   const hostKeys = new HostKeysRepo(db)
   const nodes = new NodesRepo(db)
+  const labs = new LabsRepo(db)
   const secrets = options.secrets ?? new MemorySecretStore()
   const hostTrust = new HostTrust({ repo: hostKeys, confirm: askThroughError })
   const ssh = new SshPool({ resolve: storedNodeTargets(nodes), secrets, trust: hostTrust })
@@ -57,7 +64,7 @@ export function createCore(options: CoreOptions): Core {
     db,
     bus,
     jobs: new JobManager(jobsRepo, new LogsRepo(db), bus),
-    labs: new LabsRepo(db),
+    labs,
     runs: new RunsRepo(db),
     hostKeys,
     nodes,
@@ -66,9 +73,11 @@ export function createCore(options: CoreOptions): Core {
     ssh,
     terminals: new TerminalManager(bus, sshShells(ssh, nodes)),
     transcripts: new TranscriptsRepo(db),
+    drivers: { qemu: new QemuDriver(), xen: new XenDriver() },
+    demoLab: new DemoLab({ dataDir: options.dataDir, labs, hostKeys, prefix: options.demoPrefix ?? (process.env.MIGLAB_DEMO_PREFIX || undefined) }),
   }
   jobsRepo.markInterrupted()
-  services.runs.markInterrupted()
+  reconcileInterrupted(db, services.runs)
 
   const handlers: Handlers = {
     ...appHandlers(services),
@@ -79,6 +88,8 @@ export function createCore(options: CoreOptions): Core {
     ...historyHandlers(services),
   }
 
+  recoverPlacements(services)
+
   return {
     handlers,
     services,
@@ -86,6 +97,7 @@ export function createCore(options: CoreOptions): Core {
     close: async () => {
       await services.jobs.shutdown()
       services.terminals.closeAll()
+      await Promise.all(Object.values(services.drivers).map((d) => d.close()))
       await services.ssh.close()
       db.close()
     },

@@ -1,4 +1,7 @@
+import type { HypervisorKind } from '../shared/domain'
 import type { EventBus } from './events'
+import type { HypervisorDriver } from './hypervisors/driver'
+import type { DemoLab } from './lab/demo-lab'
 import type { JobManager } from './jobs/manager'
 import type { Db } from './store/db'
 import type { HostKeysRepo } from './store/hostkeys'
@@ -30,4 +33,8 @@ export interface Services {
   ssh: SshPool
   terminals: TerminalManager
   transcripts: TranscriptsRepo
+  /** One driver per hypervisor; each lab chooses its own. */
+  drivers: Record<HypervisorKind, HypervisorDriver>
+  /** The demo lab on this machine (its prefix names its namespaces and /dev/shm folder). */
+  demoLab: DemoLab
 }

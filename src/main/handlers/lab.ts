@@ -2,7 +2,6 @@ import type { ParsedInput } from '../../shared/api'
 import type { LabResults } from '../../shared/contract/lab'
 import { MigLabError } from '../../shared/errors'
 import type { JobContext } from '../jobs/manager'
-import { DemoLab } from '../lab/demo-lab'
 import { checkHost, checkPrerequisites } from '../lab/prereqs'
 import type { Services } from '../services'
 
@@ -25,8 +24,7 @@ async function logged<T>(ctx: JobContext, body: () => Promise<T>): Promise<T> {
 }
 
 export function labHandlers(s: Services): LabHandlers {
-  // MIGLAB_DEMO_PREFIX lets end-to-end runs use their own namespaces beside a user's demo lab.
-  const demo = () => new DemoLab({ dataDir: s.dataDir, labs: s.labs, hostKeys: s.hostKeys, prefix: process.env.MIGLAB_DEMO_PREFIX || undefined })
+  const demo = () => s.demoLab
   const changed = () => s.bus.emit({ type: 'labs.changed' })
   return {
     'demo.up': async (input) => {

@@ -1,16 +1,15 @@
 import type { ParsedInput } from '../../shared/api'
 import { migrationParams, type MigrationParams, type MigrationResults } from '../../shared/contract/migration'
-import type { HypervisorKind, Lab } from '../../shared/domain'
-import { MigLabError } from '../../shared/errors'
+import type { Lab } from '../../shared/domain'
+import { MigLabError, toApiError } from '../../shared/errors'
 import type { HypervisorDriver } from '../hypervisors/driver'
 import type { NodeLink } from '../hypervisors/node-link'
-import { QemuDriver } from '../hypervisors/qemu/driver'
 import { SshNodeLink } from '../hypervisors/ssh-node-link'
-import { XenDriver } from '../hypervisors/xen/driver'
-import { DemoLab } from '../lab/demo-lab'
+import type { DemoLab } from '../lab/demo-lab'
 import { ensureGuestImage } from '../lab/guest-image'
 import { compareRuns } from '../migration/compare'
 import { DEMO_VM, demoVmSpec } from '../migration/demo-vm'
+import { recoverPlacement } from '../migration/recover'
 import { runExperiment } from '../migration/runner'
 import type { Services } from '../services'
 import { nodeKey } from '../ssh/targets'
@@ -19,19 +18,51 @@ import { RunWriter } from '../store/run-writer'
 
 type MigrationHandlers = { [M in keyof MigrationResults]: (input: ParsedInput<M>) => Promise<MigrationResults[M]> }
 
-/** Demo-lab nodes share this machine's /dev/shm: DSM works there without a cluster file system. */
-export const withLabDefaults = (lab: Lab, params: MigrationParams): MigrationParams =>
-  lab.kind === 'demo' && !params.sharedMemoryDir ? { ...params, sharedMemoryDir: '/dev/shm' } : params
+/**
+ * Demo-lab nodes share this machine's /dev/shm: DSM works there without a cluster file system (an
+ * ideal no two-node lab has). The lab's own folder there, so `lab down` removes its guests' RAM.
+ */
+export const withLabDefaults = (lab: Lab, params: MigrationParams, demo: DemoLab): MigrationParams =>
+  lab.kind === 'demo' && !params.sharedMemoryDir ? { ...params, sharedMemoryDir: demo.paths.shmDir } : params
+
+const labLinks = (s: Services, l: Lab): NodeLink[] => l.nodes.map((n) => new SshNodeLink(s.ssh, nodeKey(n.id), n.name, n.host))
+
+/**
+ * After a crash: finds where each interrupted run's VM really is and removes paused leftover copies,
+ * as a job (it needs SSH); each run gets a `placement` event, so a job cut short resumes next start.
+ */
+export function recoverPlacements(s: Services): void {
+  const pending = s.runs.awaitingPlacement()
+  if (!pending.length) return
+  const writer = new RunWriter(s.db)
+  s.jobs.start('recover', `Find the VMs of ${pending.length} interrupted run(s)`, { runs: pending.map((p) => p.id) }, async (ctx) => {
+    for (const [i, run] of pending.entries()) {
+      ctx.checkCancelled()
+      ctx.progress(i / pending.length, `Run ${run.id}: where is ${run.vm}?`)
+      const lab = s.labs.get(run.labId)
+      if (!lab) continue
+      try {
+        const found = await recoverPlacement(s.drivers[lab.hypervisor], labLinks(s, lab), run.vm)
+        // Stamped when it was found, on the run's own timeline (long after the run's last sample).
+        writer.event(run.id, Date.now() - Date.parse(run.startedAt), 'placement', found)
+        writer.flush()
+        ctx.log(found.note ? 'warn' : 'info', `Run ${run.id}: ${run.vm} runs on ${found.runningOn.join(', ') || 'no node'}${found.removed.length ? `; removed paused copies on ${found.removed.map((r) => `${r.node} (${r.state})`).join(', ')}` : ''}${found.note ? ` — ${found.note}` : ''}.`)
+      } catch (err) {
+        ctx.log('warn', `Run ${run.id}: could not reach lab ${lab.name} to find ${run.vm} (${toApiError(err).message}); tried again at the next start.`)
+      }
+    }
+  })
+}
 
 /** Each lab chooses its hypervisor; the runner only ever sees the driver interface. */
-export function migrationHandlers(s: Services, drivers: Record<HypervisorKind, HypervisorDriver> = { qemu: new QemuDriver(), xen: new XenDriver() }): MigrationHandlers {
-  const driverFor = (l: Lab): HypervisorDriver => drivers[l.hypervisor]
+export function migrationHandlers(s: Services): MigrationHandlers {
+  const driverFor = (l: Lab): HypervisorDriver => s.drivers[l.hypervisor]
   const lab = (id: number): Lab => {
     const found = s.labs.get(id)
     if (!found) throw new MigLabError('lab_not_found', `No lab with id ${id}.`, { hint: 'Reload the Labs page.' })
     return found
   }
-  const links = (l: Lab): NodeLink[] => l.nodes.map((n) => new SshNodeLink(s.ssh, nodeKey(n.id), n.name, n.host))
+  const links = (l: Lab) => labLinks(s, l)
   const node = (all: NodeLink[], name: string): NodeLink => {
     const found = all.find((n) => n.name === name)
     if (!found) throw new MigLabError('node_not_found', `The lab has no node "${name}".`, { nodes: all.map((n) => n.name) })
@@ -39,10 +70,7 @@ export function migrationHandlers(s: Services, drivers: Record<HypervisorKind, H
   }
   const writer = new RunWriter(s.db)
   // The demo lab's guest needs no setup: its definition comes from the lab's plan and cached image.
-  const demoGuest = async () => {
-    const demo = new DemoLab({ dataDir: s.dataDir, labs: s.labs, hostKeys: s.hostKeys, prefix: process.env.MIGLAB_DEMO_PREFIX || undefined })
-    return demoVmSpec(demo.plan(), await ensureGuestImage(demo.paths.cacheDir, () => undefined))
-  }
+  const demoGuest = async () => demoVmSpec(s.demoLab.plan(), await ensureGuestImage(s.demoLab.paths.cacheDir, () => undefined))
 
   return {
     'vms.list': async ({ labId }) => {
@@ -52,7 +80,7 @@ export function migrationHandlers(s: Services, drivers: Record<HypervisorKind, H
 
     'migration.capabilities': async ({ labId }) => {
       const l = lab(labId)
-      return driverFor(l).capabilities(links(l), withLabDefaults(l, migrationParams.parse({})))
+      return driverFor(l).capabilities(links(l), withLabDefaults(l, migrationParams.parse({}), s.demoLab))
     },
 
     'experiments.start': async (input) => {
@@ -61,7 +89,7 @@ export function migrationHandlers(s: Services, drivers: Record<HypervisorKind, H
       const all = links(l)
       const from = node(all, input.from)
       const to = node(all, input.to)
-      const params = withLabDefaults(l, input.params)
+      const params = withLabDefaults(l, input.params, s.demoLab)
       // Refuse at the call what cannot run, with the driver's reason, rather than in a failed job.
       const support = await driver.capabilities([from, to], params)
       for (const id of input.strategies) {

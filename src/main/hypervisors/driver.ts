@@ -1,4 +1,5 @@
 import type { MigrationParams, StrategyId, StrategySupport } from '../../shared/contract/migration'
+import type { RunRequest } from './guest-definition'
 import type { NodeLink } from './node-link'
 
 /** A VM as MigLab defines it: the same definition boots it on any node of the lab. */
@@ -49,18 +50,14 @@ export interface MigrateHooks {
   onEvent?: (e: MigrationEvent) => void
 }
 
-/** Final statistics of a completed migration; three downtimes are kept apart because they differ. */
+/**
+ * Final statistics of a completed migration. `figures` uses the metric keys of src/shared/metrics.ts,
+ * so the runner stores them without knowing the hypervisor; what the driver could not measure is
+ * absent from `figures` and named in `unmeasured` with the reason (never a made-up 0).
+ */
 export interface MigrationOutcome {
-  /** The hypervisor's own downtime figure. */
-  hypervisorDowntimeMs: number
-  /** Source STOP to destination RESUME, from the hypervisor's event timestamps (clocks corrected). */
-  stopResumeMs?: number
-  /** How far the two nodes' clocks may be off in that figure. */
-  clockUncertaintyMs?: number
-  hypervisorTotalMs: number
-  setupMs?: number
-  transferredBytes: number
-  passes: number
+  figures: Record<string, number>
+  unmeasured: Record<string, string>
   /** Where STOP and RESUME fell on the caller's timeline. */
   stopAtMs?: number
   resumeAtMs?: number
@@ -71,6 +68,8 @@ export interface MigrationOutcome {
 export interface HypervisorDriver {
   readonly kind: string
   listVms(nodes: NodeLink[]): Promise<VmInstance[]>
+  /** The VM definition one run boots: the run's workload and memory layout applied the way this hypervisor can. */
+  definition(base: VmSpec, run: RunRequest): VmSpec
   start(node: NodeLink, spec: VmSpec, opts?: { signal?: AbortSignal; readyTimeoutMs?: number }): Promise<VmInstance>
   /** Stops the VM on that node (no-op when absent) and removes what it left there. */
   stop(node: NodeLink, vm: string): Promise<void>

@@ -14,6 +14,9 @@ export interface LinkExecResult {
  * Over SSH in the app (ssh-node-link.ts); tests use a local stand-in. Drivers never see hosts or keys.
  */
 export interface NodeLink {
+  /** Stable identity (the node's database id over SSH): caches and locks are keyed by it, never by name. */
+  readonly id: string
+  /** Display name, unique only within its lab. */
   readonly name: string
   /** The address other nodes reach this node at (migration streams go there). */
   readonly address: string

@@ -9,17 +9,17 @@ import type { LinkExecResult, NodeLink } from './node-link'
 export class SshNodeLink implements NodeLink {
   constructor(
     private readonly pool: SshPool,
-    private readonly key: string,
+    readonly id: string,
     readonly name: string,
     readonly address: string,
   ) {}
 
   async exec(command: RemoteCommand, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<LinkExecResult> {
-    const r = await exec(this.pool, this.key, command, opts)
+    const r = await exec(this.pool, this.id, command, opts)
     return { code: r.code, stdout: r.stdout, stderr: r.stderr }
   }
 
   openUnixSocket(path: string): Promise<Duplex> {
-    return openUnixSocket(this.pool, this.key, path)
+    return openUnixSocket(this.pool, this.id, path)
   }
 }

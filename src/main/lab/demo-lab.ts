@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { DemoLabStatus } from '../../shared/domain'
 import { MigLabError } from '../../shared/errors'
 import { probeKvm } from '../hypervisors/qemu/accel'
+import { DEFAULT_RUN_DIR, nodeDir } from '../hypervisors/qemu/command-line'
 import type { HostKeysRepo } from '../store/hostkeys'
 import type { LabsRepo } from '../store/labs'
 import { run } from './exec'
@@ -205,7 +206,9 @@ export class DemoLab {
     await removeNetwork(this.prefix)
     for (const f of this.pidFiles()) rmSync(f, { force: true })
     rmSync(this.paths.guestsDir, { recursive: true, force: true })
-    for (const f of readdirSync('/dev/shm')) if (f.startsWith(`${this.prefix}-`)) rmSync(join('/dev/shm', f), { force: true })
+    // Guest RAM (the lab's shm folder) and QEMU's runtime files of the lab's nodes: nothing stays behind.
+    for (const f of readdirSync('/dev/shm')) if (f.startsWith(`${this.prefix}-`)) rmSync(join('/dev/shm', f), { recursive: true, force: true })
+    for (const n of this.plan().nodes) rmSync(nodeDir(DEFAULT_RUN_DIR, n.name), { recursive: true, force: true })
     return { killed: pids.size, namespaces }
   }
 

@@ -18,7 +18,10 @@ export class LabPaths {
   readonly root: string
   readonly cacheDir: string
 
-  constructor(dataDir: string, prefix: string) {
+  constructor(
+    dataDir: string,
+    private readonly prefix: string,
+  ) {
     this.root = join(dataDir, 'demo-lab', prefix)
     // Shared by every prefix in this data dir: the image does not depend on the lab's addresses.
     this.cacheDir = join(dataDir, 'demo-lab', 'cache')
@@ -39,6 +42,10 @@ export class LabPaths {
   }
   get guestsDir(): string {
     return join(this.root, 'guests')
+  }
+  /** The lab's folder for guest RAM shared by its nodes (one machine's memory: an ideal, not a real DSM). */
+  get shmDir(): string {
+    return `/dev/shm/${this.prefix}-shm`
   }
 
   readSettings(): LabSettings | undefined {

@@ -7,39 +7,61 @@ export interface ProbeReply {
   receivedAt: number
 }
 
+/** A silence between two replies, on the run timeline. */
+export interface Silence {
+  ms: number
+  /** The last reply before it. */
+  startMs: number
+  /** The first reply after it; the trace's end when none came (`open`). */
+  endMs: number
+  /** No reply came after it before the probe stopped: the guest never answered again. */
+  open: boolean
+}
+
 export interface ProbeReport {
   sent: number
   received: number
   lost: number
   /** Replies that came back slower than `lateAfterMs`. */
   late: number
-  /** Longest time without a reply, and where it lay on the run timeline. */
-  maxGapMs: number
-  gapStartMs: number
-  gapEndMs: number
+}
+
+/** Arrival times of the distinct replies (duplicates dropped, reordering undone), ascending. */
+export function arrivals(replies: readonly ProbeReply[]): number[] {
+  const seen = new Set<number>()
+  return replies
+    .filter((r) => !seen.has(r.seq) && seen.add(r.seq))
+    .map((r) => r.receivedAt)
+    .sort((a, b) => a - b)
 }
 
 /**
- * Longest silence between replies (in arrival order) over [startMs, endMs]; the window's edges
- * count, so a guest that never answers again shows the whole tail as a gap. Duplicates are ignored. Pure.
+ * The client-observed gap: the longest silence between consecutive replies that overlaps the
+ * migration window. Silence before the first reply is start-up (a stale switch, a guest still
+ * booting), never the migration's; a tail with no reply up to `traceEndMs` is an open gap. Pure.
  */
-export function analyzeProbe(sent: number, replies: ProbeReply[], window: { startMs: number; endMs: number }, lateAfterMs = 250): ProbeReport {
+export function migrationGap(times: readonly number[], window: { startMs: number; endMs: number }, traceEndMs: number): Silence | undefined {
+  let gap: Silence | undefined
+  const consider = (startMs: number, endMs: number, open: boolean) => {
+    if (endMs > window.startMs && startMs < window.endMs && (!gap || endMs - startMs > gap.ms)) gap = { ms: endMs - startMs, startMs, endMs, open }
+  }
+  for (let i = 1; i < times.length; i++) consider(times[i - 1], times[i], false)
+  if (times.length && traceEndMs > times[times.length - 1]) consider(times[times.length - 1], traceEndMs, true)
+  return gap
+}
+
+/** Longest silence over [fromMs, untilMs], both edges counted: the probe's baseline before migrating. Pure. */
+export function baselineGap(times: readonly number[], fromMs: number, untilMs: number): number {
+  const inside = [fromMs, ...times.filter((t) => t > fromMs && t <= untilMs), untilMs]
+  let max = 0
+  for (let i = 1; i < inside.length; i++) max = Math.max(max, inside[i] - inside[i - 1])
+  return max
+}
+
+export function probeCounts(sent: number, replies: readonly ProbeReply[], lateAfterMs = 250): ProbeReport {
   const seen = new Set<number>()
   const unique = replies.filter((r) => !seen.has(r.seq) && seen.add(r.seq))
-  const times = [window.startMs, ...unique.map((r) => r.receivedAt).sort((a, b) => a - b), window.endMs]
-  let gap = { len: 0, start: window.startMs, end: window.startMs }
-  for (let i = 1; i < times.length; i++) {
-    if (times[i] - times[i - 1] > gap.len) gap = { len: times[i] - times[i - 1], start: times[i - 1], end: times[i] }
-  }
-  return {
-    sent,
-    received: unique.length,
-    lost: Math.max(0, sent - unique.length),
-    late: unique.filter((r) => r.receivedAt - r.sentAt > lateAfterMs).length,
-    maxGapMs: gap.len,
-    gapStartMs: gap.start,
-    gapEndMs: gap.end,
-  }
+  return { sent, received: unique.length, lost: Math.max(0, sent - unique.length), late: unique.filter((r) => r.receivedAt - r.sentAt > lateAfterMs).length }
 }
 
 const MAGIC = 0x4d474c42 // "MGLB": replies without it are not ours
@@ -90,13 +112,13 @@ export class UdpProbe {
     this.socket?.send(buf, this.target.port, this.target.ip)
   }
 
-  /** Stops sending, waits `drainMs` for replies in flight, and reports. */
-  async stop(drainMs = 200, lateAfterMs?: number): Promise<ProbeReport> {
+  /** Stops sending, waits `drainMs` for replies in flight, and reports; `stoppedAtMs` ends the trace. */
+  async stop(drainMs = 200, lateAfterMs?: number): Promise<ProbeReport & { stoppedAtMs: number }> {
     clearInterval(this.timer)
-    const endMs = this.clock()
+    const stoppedAtMs = this.clock()
     await new Promise((r) => setTimeout(r, drainMs))
     this.socket?.close()
     this.socket = undefined
-    return analyzeProbe(this.seq, this.replies, { startMs: this.startMs, endMs }, lateAfterMs)
+    return { ...probeCounts(this.seq, this.replies, lateAfterMs), stoppedAtMs }
   }
 }

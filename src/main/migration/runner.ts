@@ -2,14 +2,14 @@ import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { workloadLabel, type MigrationParams, type StrategyId, type Workload } from '../../shared/contract/migration'
 import { MigLabError, toApiError } from '../../shared/errors'
-import type { HypervisorDriver, MigrationOutcome, VmSpec } from '../hypervisors/driver'
+import type { HypervisorDriver, VmSpec } from '../hypervisors/driver'
 import type { NodeLink } from '../hypervisors/node-link'
-import { safeId } from '../hypervisors/qemu/command-line'
 import type { JobContext } from '../jobs/manager'
 import * as remote from '../remote/vm'
 import type { RunWriter } from '../store/run-writer'
-import { analyzeProbe, UdpProbe, type ProbeReport } from './probe'
-import { appendFor } from './workloads'
+import { arrivals, baselineGap, migrationGap, UdpProbe, type Silence } from './probe'
+import { pollUntil, waitFor } from '../util/poll'
+import { formatMetric, HEADLINE_METRICS } from '../../shared/metrics'
 
 export interface Experiment {
   labId: number | null
@@ -29,32 +29,28 @@ export interface ExperimentResult {
   failed: number
 }
 
-/** Probe time before the migration (the prober's own jitter) and after it (replies resuming). */
-const PROBE_BEFORE_MS = 300
-const PROBE_AFTER_MS = 500
+/** Baseline: replies must flow this long without a silence over CLEAN_SILENCE_MS before migrating. */
+const BASELINE_MS = 300
+const CLEAN_SILENCE_MS = 50
+/** How long the guest may take to answer the probe at all after boot, and to settle into a clean baseline. */
+const FIRST_REPLY_TIMEOUT_MS = 15_000
+const CLEAN_BASELINE_TIMEOUT_MS = 5_000
+/** The migration window ends this long after the destination resumes (the guest's reply delay). */
+const SETTLE_MS = 500
+/** After the window, how long to wait for a first reply before calling the gap open. */
+const LAST_CHANCE_MS = 5_000
 
 /** Errors after which the VM's whereabouts are unknown: stop the experiment rather than boot a second copy. */
 const FATAL = new Set(['vm_state_unclear', 'postcopy_failed', 'vm_stop_failed'])
-
-/** The VM definition for one run: workload knobs on the command line, RAM in a shared file for dsm. */
-export function runSpec(base: VmSpec, strategy: StrategyId, w: Workload, params: MigrationParams): VmSpec {
-  const spec: VmSpec = { ...base, append: appendFor(base.append, w, base.echo?.port) }
-  delete spec.sharedMemoryPath
-  if (strategy === 'dsm') {
-    if (!params.sharedMemoryDir) {
-      throw new MigLabError('shared_memory_missing', 'The dsm strategy needs a shared memory folder that both nodes see (params.sharedMemoryDir).', {
-        hint: 'Use /dev/shm in the demo lab, or the DSM mount point on real nodes.',
-      })
-    }
-    spec.sharedMemoryPath = `${params.sharedMemoryDir.replace(/\/+$/, '')}/miglab-${safeId(base.name)}.ram`
-  }
-  return spec
-}
 
 const fmtDuration = (ms: number): string => {
   const s = Math.round(ms / 1000)
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`
 }
+
+/** One line a reader scans as runs arrive: the headline figures, '—' for what was not measured. */
+export const runLine = (n: number, strategy: string, workload: string, m: Record<string, number>): string =>
+  `Run ${n} (${strategy}, ${workload}): ${HEADLINE_METRICS.map((d) => `${d.short} ${formatMetric(d.key, m[d.key])}`).join(' · ')}`
 
 /** (strategy × workload × repetition) as one job; repetitions interleave so drift hits every group alike. */
 export async function runExperiment(ctx: JobContext, deps: { driver: HypervisorDriver; writer: RunWriter }, x: Experiment): Promise<ExperimentResult> {
@@ -74,7 +70,10 @@ export async function runExperiment(ctx: JobContext, deps: { driver: HypervisorD
       result.failed++
       ctx.log(run.error.code === 'cancelled' ? 'warn' : 'error', `Run ${run.id} (${cell.s}, ${workloadLabel(cell.w)}): ${run.error.message}`)
       if (run.error.code === 'cancelled' || FATAL.has(run.error.code)) throw new MigLabError(run.error.code, run.error.message, run.error.detail)
-    } else result.succeeded++
+    } else {
+      result.succeeded++
+      ctx.log('info', runLine(run.id, cell.s, workloadLabel(cell.w), run.metrics))
+    }
   }
   return result
 }
@@ -85,27 +84,31 @@ async function nicCounters(node: NodeLink, peer: NodeLink): Promise<{ dev: strin
   return dev ? { dev, tx: Number(tx), rx: Number(rx) } : undefined
 }
 
-function outcomeMetrics(o: MigrationOutcome): Record<string, number> {
-  const m: Record<string, number> = {
-    qemu_downtime_ms: o.hypervisorDowntimeMs,
-    total_ms: o.hypervisorTotalMs,
-    transferred_bytes: o.transferredBytes,
-    passes: o.passes,
-  }
-  if (o.setupMs !== undefined) m.setup_ms = o.setupMs
-  if (o.stopResumeMs !== undefined) m.stop_resume_ms = o.stopResumeMs
-  if (o.clockUncertaintyMs !== undefined) m.clock_uncertainty_ms = o.clockUncertaintyMs
-  return m
+/** The probe's figures by metric key; the gap absent (not 0) when there was none to find. */
+export function gapMetrics(gap: Silence | undefined): Record<string, number> {
+  return gap ? { probe_gap_ms: gap.ms, probe_gap_start_ms: gap.startMs, probe_gap_end_ms: gap.endMs, probe_gap_open: gap.open ? 1 : 0 } : {}
 }
 
-const probeMetrics = (p: ProbeReport, prefix = 'probe'): Record<string, number> => ({
-  [`${prefix}_gap_ms`]: p.maxGapMs,
-  [`${prefix}_gap_start_ms`]: p.gapStartMs,
-  [`${prefix}_gap_end_ms`]: p.gapEndMs,
-  [`${prefix}_sent`]: p.sent,
-  [`${prefix}_lost`]: p.lost,
-  [`${prefix}_late`]: p.late,
-})
+/**
+ * Waits until the probe has a clean baseline: a first reply (the guest answers at all), then
+ * BASELINE_MS of replies with no silence over CLEAN_SILENCE_MS. Resolves with the baseline figures;
+ * `clean` false when the deadline passed first (the run is flagged, never silently mixed in).
+ */
+async function awaitBaseline(probe: UdpProbe, clock: () => number, signal: AbortSignal): Promise<{ firstReplyMs: number; gapMs: number; clean: boolean }> {
+  const first = await pollUntil(() => probe.replies[0]?.receivedAt, { timeoutMs: FIRST_REPLY_TIMEOUT_MS, intervalMs: 10, signal })
+  if (first === undefined) {
+    throw new MigLabError('probe_no_reply', `The guest did not answer the UDP probe within ${FIRST_REPLY_TIMEOUT_MS / 1000} s of booting, so no client-observed gap could be measured.`, {
+      hint: "Check the guest's echo server and its network (the node's tap on the lab bridge); the migration was not started.",
+    })
+  }
+  const silence = (from: number) => baselineGap(arrivals(probe.replies), from, clock())
+  const cleanAt = await pollUntil(() => (clock() - first >= BASELINE_MS && silence(clock() - BASELINE_MS) <= CLEAN_SILENCE_MS ? clock() : undefined), {
+    timeoutMs: CLEAN_BASELINE_TIMEOUT_MS,
+    intervalMs: 10,
+    signal,
+  })
+  return { firstReplyMs: first - probe.startMs, gapMs: silence(cleanAt === undefined ? first : cleanAt - BASELINE_MS), clean: cleanAt !== undefined }
+}
 
 async function runOne(
   ctx: JobContext,
@@ -115,7 +118,7 @@ async function runOne(
   w: Workload,
   rep: number,
   environment: Record<string, unknown>,
-): Promise<{ id: number; error?: ReturnType<typeof toApiError> }> {
+): Promise<{ id: number; metrics: Record<string, number>; error?: ReturnType<typeof toApiError> }> {
   const t0 = performance.now()
   const clock = () => performance.now() - t0
   const id = writer.create({
@@ -130,6 +133,7 @@ async function runOne(
   const metrics: Record<string, number> = {}
   const phase = (name: string, data: Record<string, unknown> = {}) => writer.event(id, clock(), 'phase', { phase: name, ...data })
   let probe: UdpProbe | undefined
+  let window: { startMs: number; endMs: number } | undefined
   let nicBefore: Awaited<ReturnType<typeof nicCounters>>[] = []
   const nicDeltas = async () => {
     const after = await Promise.all([nicCounters(x.from, x.to), nicCounters(x.to, x.from)])
@@ -139,24 +143,40 @@ async function runOne(
       if (b && a && a.dev === b.dev) Object.assign(metrics, { [`${side}_tx_bytes`]: a.tx - b.tx, [`${side}_rx_bytes`]: a.rx - b.rx })
     })
   }
+  /** Stops the probe and stores what it saw: counts, and the gap inside the migration window (if one began). */
+  const closeProbe = async (drainMs: number) => {
+    if (!probe) return
+    const p = probe
+    probe = undefined
+    const report = await p.stop(drainMs)
+    Object.assign(metrics, { probe_sent: report.sent, probe_lost: report.lost, probe_late: report.late })
+    if (!window) return
+    const gap = migrationGap(arrivals(p.replies), window, report.stoppedAtMs)
+    Object.assign(metrics, gapMetrics(gap))
+    writer.event(id, window.startMs, 'probe.window', { ...window, traceEndMs: report.stoppedAtMs, gap })
+  }
   try {
-    const spec = runSpec(x.vm, strategy, w, x.params)
+    const spec = driver.definition(x.vm, { strategy, workload: w, params: x.params })
     phase('boot', { node: x.from.name, append: spec.append })
-    // A fresh boot per run: the workload lives on the kernel command line and dsm needs RAM in a shared file.
+    // A fresh boot per run: the workload is part of the VM's definition and dsm needs RAM in a shared file.
     await driver.stop(x.from, x.vm.name)
     await driver.stop(x.to, x.vm.name)
     const bootAt = clock()
     await driver.start(x.from, spec, { signal: ctx.signal })
     metrics.boot_ms = clock() - bootAt
     nicBefore = await Promise.all([nicCounters(x.from, x.to), nicCounters(x.to, x.from)])
-    if (spec.echo) {
+    if (!spec.echo) writer.event(id, clock(), 'unmeasured', { probe_gap_ms: 'the VM has no UDP echo target, so no client could be probed' })
+    else {
       probe = new UdpProbe(spec.echo, x.params.probeIntervalMs, clock, (r) => writer.sample(id, r.sentAt, 'probe.rtt_ms', r.receivedAt - r.sentAt))
       await probe.start()
-      await sleep(PROBE_BEFORE_MS)
+      const baseline = await awaitBaseline(probe, clock, ctx.signal)
+      Object.assign(metrics, { probe_baseline_gap_ms: baseline.gapMs, probe_baseline_clean: baseline.clean ? 1 : 0 })
+      writer.event(id, clock(), 'probe.baseline', baseline)
+      if (!baseline.clean) ctx.log('warn', `Run ${id}: the probe's baseline was not clean (a ${Math.round(baseline.gapMs)} ms silence before the migration); the run is flagged.`)
     }
     const migrateAt = clock()
-    if (probe) Object.assign(metrics, { probe_baseline_gap_ms: analyzeProbe(0, probe.replies, { startMs: probe.startMs, endMs: migrateAt }).maxGapMs })
     phase('migrate', { strategy })
+    window = { startMs: migrateAt, endMs: Infinity }
     const out = await driver.migrate(x.vm.name, x.from, x.to, strategy, x.params, {
       signal: ctx.signal,
       clock,
@@ -165,26 +185,32 @@ async function runOne(
       },
       onEvent: (e) => writer.event(id, e.tMs, e.kind, { ...e.data, ...(e.node ? { node: e.node } : {}) }),
     })
-    metrics.wall_ms = clock() - migrateAt
-    Object.assign(metrics, outcomeMetrics(out))
+    const migratedAt = clock()
+    metrics.wall_ms = migratedAt - migrateAt
+    Object.assign(metrics, out.figures)
+    if (Object.keys(out.unmeasured).length) writer.event(id, migratedAt, 'unmeasured', out.unmeasured)
     if (out.stopAtMs !== undefined) writer.event(id, out.stopAtMs, 'downtime.stop', { node: x.from.name })
     if (out.resumeAtMs !== undefined) writer.event(id, out.resumeAtMs, 'downtime.resume', { node: x.to.name })
     writer.metrics(id, metrics)
     if (probe) {
-      await sleep(PROBE_AFTER_MS)
-      const report = await probe.stop()
-      probe = undefined
-      Object.assign(metrics, probeMetrics(report))
-      writer.event(id, report.gapStartMs, 'probe.gap', { ...report })
+      window = { startMs: migrateAt, endMs: Math.max(out.resumeAtMs ?? migratedAt, migratedAt) + SETTLE_MS }
+      await sleep(Math.max(0, window.endMs - clock()))
+      // A guest slow to answer again still closes its gap, up to a limit; past it the gap stays open.
+      const p = probe
+      await waitFor(() => (p.replies.at(-1)?.receivedAt ?? 0) > (out.resumeAtMs ?? migratedAt), { timeoutMs: LAST_CHANCE_MS, intervalMs: 10, signal: ctx.signal })
+      await closeProbe(200)
     }
     await nicDeltas()
+    metrics.run_wall_ms = clock()
     writer.finish(id, 'succeeded', metrics)
-    return { id }
+    return { id, metrics }
   } catch (err) {
     const error = toApiError(err)
-    if (probe) Object.assign(metrics, probeMetrics(await probe.stop(0)))
+    if (window) window.endMs = clock()
+    await closeProbe(0).catch(() => undefined)
     if (nicBefore.length) await nicDeltas()
+    metrics.run_wall_ms = clock()
     writer.finish(id, error.code === 'cancelled' || ctx.signal.aborted ? 'cancelled' : 'failed', metrics, error)
-    return { id, error }
+    return { id, metrics, error }
   }
 }

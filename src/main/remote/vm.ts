@@ -4,9 +4,28 @@ import { and, cmd, pipeline, redirect, type RemoteCommand } from './command'
 
 export const QEMU = 'qemu-system-x86_64'
 
-/** Writes the VM's definition beside it (so any MigLab process can list it), then starts QEMU daemonized. */
-export function startQemu(dir: string, specFile: string, specJson: string, args: string[]): RemoteCommand {
+// Created exclusively by this user, never through a symlink, in a parent no other user can rename it
+// out of (owned by root or us, and writable by others only when sticky, like /dev/shm).
+const PRIVATE_DIR = `d=$1; p=$(dirname "$d"); me=$(id -u)
+[ -d "$p" ] || mkdir -m 700 "$p" || exit 1
+set -- $(stat -c '%u %a' "$p") || exit 1
+[ "$1" = 0 ] || [ "$1" = "$me" ] || { echo "$p belongs to uid $1, who could swap $d" >&2; exit 1; }
+[ $((0$2 & 022)) -eq 0 ] || [ $((0$2 & 01000)) -ne 0 ] || { echo "$p is writable by other users and not sticky" >&2; exit 1; }
+mkdir -m 700 "$d" 2>/dev/null
+if [ -L "$d" ] || [ ! -d "$d" ]; then echo "$d is not a directory (or is a symbolic link)" >&2; exit 1; fi
+[ "$(stat -c %u "$d")" = "$me" ] || { echo "$d belongs to another user" >&2; exit 1; }
+chmod 700 "$d"`
+
+/** A 0700 directory of this user's for runtime files (QMP sockets, logs, guest RAM), checked as above. */
+export const privateDir = (path: string): RemoteCommand => cmd('sh', '-c', PRIVATE_DIR, 'sh', path)
+
+/**
+ * Writes the VM's definition beside it (so any MigLab process can list it), then starts QEMU
+ * daemonized; `privateRoots` are made private first (the run folder, the guest RAM's folder).
+ */
+export function startQemu(privateRoots: string[], dir: string, specFile: string, specJson: string, args: string[]): RemoteCommand {
   return and(
+    ...privateRoots.map(privateDir),
     cmd('mkdir', '-p', dir),
     cmd('rm', '-f', `${dir}/qmp.sock`, `${dir}/qemu.pid`, `${dir}/serial.log`),
     redirect(cmd('printf', '%s\\n', specJson), { stdout: specFile }),

@@ -42,14 +42,30 @@ export class RunsRepo {
     return rows.map(toSummary)
   }
 
-  /** Runs a dead process left `running` become `interrupted`, keeping all they measured. */
-  markInterrupted(): number {
+  /** Runs a dead process left `running` become `interrupted`, keeping all they measured; their ids. */
+  markInterrupted(): number[] {
     return this.db
       .prepare(
         `UPDATE runs SET status = 'interrupted', ended_at = ?,
            error = '{"code":"interrupted","message":"MigLab stopped during this run; what it measured so far is kept."}'
-         WHERE status = 'running'`,
+         WHERE status = 'running' RETURNING id`,
       )
-      .run(now()).changes
+      .pluck()
+      .all(now()) as number[]
+  }
+
+  /** What was derived for an interrupted run from its stored data, and when it really ended. */
+  recordRecovery(id: number, metrics: Record<string, number>, endedAt: string): void {
+    this.db.prepare('UPDATE runs SET metrics = ?, ended_at = ? WHERE id = ?').run(JSON.stringify(metrics), endedAt, id)
+  }
+
+  /** Interrupted runs on a lab whose VM placement has not been checked since. */
+  awaitingPlacement(): { id: number; labId: number; vm: string; startedAt: string }[] {
+    return this.db
+      .prepare(
+        `SELECT id, lab_id AS labId, vm, started_at AS startedAt FROM runs r WHERE status = 'interrupted' AND lab_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.run_id = r.id AND e.kind = 'placement')`,
+      )
+      .all() as { id: number; labId: number; vm: string; startedAt: string }[]
   }
 }

@@ -20,6 +20,9 @@ export function safeId(name: string, keep = 20): string {
   return `${slug}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`
 }
 
+/** Where QEMU's runtime files (pid, QMP socket, serial log, definition) live on a node. */
+export const DEFAULT_RUN_DIR = '/run/miglab'
+
 export const nodeDir = (runDir: string, node: string): string => posix.join(runDir, safeId(node, 12))
 
 export function vmPaths(runDir: string, node: string, vm: string): VmPaths {

@@ -1,9 +1,12 @@
+import { posix } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { strategyIds, strategyLabels, type MigrationParams, type StrategyId, type StrategySupport } from '../../../shared/contract/migration'
 import { MigLabError } from '../../../shared/errors'
 import * as remote from '../../remote/vm'
 import type { HypervisorDriver, MigrateHooks, MigrationOutcome, VmInstance, VmSpec } from '../driver'
+import { guestDefinition, type RunRequest } from '../guest-definition'
 import { execOk, type NodeLink } from '../node-link'
-import { nodeDir, qemuArgs, vmPaths, type VmPaths } from './command-line'
+import { DEFAULT_RUN_DIR, nodeDir, qemuArgs, vmPaths, type VmPaths } from './command-line'
 import { runMigration } from './migrate'
 import { QmpClient } from './qmp'
 
@@ -42,7 +45,7 @@ export class QemuDriver implements HypervisorDriver {
   private readonly clocks = new Map<string, { at: number; clock: Promise<NodeClock> }>()
 
   constructor(options: QemuDriverOptions = {}) {
-    this.runDir = options.runDir ?? '/run/miglab'
+    this.runDir = options.runDir ?? DEFAULT_RUN_DIR
     this.accelChoice = options.accel ?? 'auto'
   }
 
@@ -52,7 +55,7 @@ export class QemuDriver implements HypervisorDriver {
 
   /** The VM's QMP client on that node, connecting once; a closed client is replaced on next use. */
   qmp(node: NodeLink, vm: string): Promise<QmpClient> {
-    const key = `${node.name}\0${vm}`
+    const key = `${node.id}\0${vm}`
     let client = this.clients.get(key)
     if (!client) {
       client = node.openUnixSocket(this.paths(node, vm).qmpSocket).then((s) => QmpClient.connect(s, `${vm} on ${node.name}`))
@@ -66,7 +69,7 @@ export class QemuDriver implements HypervisorDriver {
   }
 
   dropQmp(node: NodeLink, vm: string): void {
-    const key = `${node.name}\0${vm}`
+    const key = `${node.id}\0${vm}`
     const client = this.clients.get(key)
     this.clients.delete(key)
     client?.then((c) => c.close(), () => undefined)
@@ -115,14 +118,18 @@ export class QemuDriver implements HypervisorDriver {
     return perNode.flat()
   }
 
+  definition(base: VmSpec, run: RunRequest): VmSpec {
+    return guestDefinition(base, run)
+  }
+
   async accelFor(node: NodeLink): Promise<{ accel: 'kvm' | 'tcg'; reason?: string }> {
     if (this.accelChoice !== 'auto') return { accel: this.accelChoice, reason: 'chosen in the driver options' }
-    let probe = this.accelByNode.get(node.name)
+    let probe = this.accelByNode.get(node.id)
     if (!probe) {
       probe = node.exec(remote.tryKvm(), { timeoutMs: 20_000 }).then((r) =>
         r.code === 0 ? { accel: 'kvm' as const } : { accel: 'tcg' as const, reason: (r.stderr.trim().split('\n').pop() || 'KVM did not start').slice(0, 300) },
       )
-      this.accelByNode.set(node.name, probe)
+      this.accelByNode.set(node.id, probe)
     }
     return probe
   }
@@ -134,7 +141,8 @@ export class QemuDriver implements HypervisorDriver {
     const stored: VmSpec = { ...spec, accel }
     const args = qemuArgs({ spec: stored, node: node.name, paths, accel, incoming })
     this.dropQmp(node, spec.name)
-    await execOk(node, remote.startQemu(paths.dir, paths.specFile, JSON.stringify(stored), args), `Starting QEMU for ${spec.name}`, { timeoutMs: 30_000 })
+    const roots = [this.runDir, ...(spec.sharedMemoryPath ? [posix.dirname(spec.sharedMemoryPath)] : [])]
+    await execOk(node, remote.startQemu(roots, paths.dir, paths.specFile, JSON.stringify(stored), args), `Starting QEMU for ${spec.name}`, { timeoutMs: 30_000 })
     return paths
   }
 
@@ -144,9 +152,17 @@ export class QemuDriver implements HypervisorDriver {
     }
     const paths = await this.launch(node, spec, false)
     if (spec.readyMarker) await this.waitReady(node, spec, paths, opts.readyTimeoutMs ?? 60_000, opts.signal)
+    // The lab switch may still send the guest's MAC to the node it last ran on: a RARP from here fixes that.
+    if (spec.nic) await this.announce(node, spec.name)
     const listed = await this.instanceOn(node, spec.name)
     if (!listed) throw new MigLabError('vm_start_failed', `QEMU for VM "${spec.name}" exited right after starting on node ${node.name}.`, { hint: `See ${paths.serialLog} on the node.` })
     return { spec: listed.spec, node: node.name, pid: listed.pid, state: await this.state(node, spec.name) }
+  }
+
+  /** QEMU's self-announce (RARP from the guest's MAC), as after an incoming migration; best effort. */
+  private async announce(node: NodeLink, vm: string): Promise<void> {
+    const q = await this.qmp(node, vm)
+    await q.execute('announce-self', { initial: 50, max: 550, rounds: 3, step: 100 }).catch(() => undefined)
   }
 
   private async waitReady(node: NodeLink, spec: VmSpec, paths: VmPaths, timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -197,11 +213,11 @@ export class QemuDriver implements HypervisorDriver {
 
   /** The node's clock against this machine's (cached for a minute). */
   clock(node: NodeLink): Promise<NodeClock> {
-    const cached = this.clocks.get(node.name)
+    const cached = this.clocks.get(node.id)
     if (cached && Date.now() - cached.at < CLOCK_TTL_MS) return cached.clock
     const clock = measureClock(node)
-    this.clocks.set(node.name, { at: Date.now(), clock })
-    clock.catch(() => this.clocks.delete(node.name))
+    this.clocks.set(node.id, { at: Date.now(), clock })
+    clock.catch(() => this.clocks.delete(node.id))
     return clock
   }
 
@@ -266,13 +282,27 @@ export class QemuDriver implements HypervisorDriver {
   }
 }
 
+/** This machine's kernel boot id ('' where there is none to read, e.g. not Linux). */
+const localBootId = (() => {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+  } catch {
+    return ''
+  }
+})()
+
+/**
+ * The node's clock against MigLab's. A node on MigLab's own kernel (same boot id: the demo lab) reads
+ * the very same clock: offset 0, exactly. Elsewhere the best of five SSH round trips, ± half of it.
+ */
 async function measureClock(node: NodeLink): Promise<NodeClock> {
   let best: NodeClock = { offsetMs: 0, uncertaintyMs: Infinity, bootId: '' }
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 5; i++) {
     const t0 = Date.now()
     const r = await node.exec(remote.clockInfo(), { timeoutMs: 10_000 })
     const t1 = Date.now()
     const [bootId, ns] = r.stdout.trim().split('\n')
+    if (r.code === 0 && bootId && bootId === localBootId) return { bootId, offsetMs: 0, uncertaintyMs: 0 }
     const remoteMs = Number(ns) / 1e6
     if (r.code === 0 && Number.isFinite(remoteMs) && (t1 - t0) / 2 < best.uncertaintyMs) best = { bootId, offsetMs: remoteMs - (t0 + t1) / 2, uncertaintyMs: (t1 - t0) / 2 }
   }

@@ -6,6 +6,7 @@ import type { NodeLink } from '../node-link'
 import type { QemuDriver } from './driver'
 import { planMigration } from './plan'
 import type { QmpClient, QmpEvent } from './qmp'
+import { pollUntil, waitFor } from '../../util/poll'
 
 /** query-migrate's reply, as far as MigLab reads it. */
 interface MigrateInfo {
@@ -107,10 +108,13 @@ export async function runMigration(
     await src.execute('migrate-set-parameters', plan.sourceParameters)
     if (Object.keys(plan.destinationParameters).length) await dst.execute('migrate-set-parameters', plan.destinationParameters)
     const port = 49152 + Math.floor(Math.random() * 12000)
-    await dst.execute('migrate-incoming', { uri: `tcp:0:${port}` })
-    emit('phase', from.name, { phase: 'migrate', uri: `tcp:${to.address}:${port}`, strategy, capabilities: plan.capabilities, parameters: plan.sourceParameters })
+    // Only on the lab address: QEMU's incoming side has no authentication of its own.
+    await dst.execute('migrate-incoming', { uri: tcpUri(to.address, port) })
+    // The clocks ride along so STOP/RESUME can be placed on the timeline again from stored events alone.
+    const clocks = { epochAtZero, sourceOffsetMs: srcClock.offsetMs, destinationOffsetMs: dstClock.offsetMs }
+    emit('phase', from.name, { phase: 'migrate', uri: tcpUri(to.address, port), strategy, capabilities: plan.capabilities, parameters: plan.sourceParameters, clocks })
     const startedAt = clock()
-    await src.execute('migrate', { uri: `tcp:${to.address}:${port}` })
+    await src.execute('migrate', { uri: tcpUri(to.address, port) })
 
     let cancelSent = false
     let timedOut = false
@@ -150,11 +154,13 @@ export async function runMigration(
       if (cancelSent) throw new MigLabError('cancelled', 'The migration was cancelled.')
       throw new MigLabError('migration_failed', `QEMU reports the migration ${status}: ${last?.['error-desc'] ?? 'no reason given'}.`, { qemuError: last?.['error-desc'] })
     }
-    // QEMU 7.2 race: the first `completed` reply can still carry downtime 0 / total-time 0.
-    for (let i = 0; i < 50 && !(last!.downtime && last!['total-time']); i++) {
-      await sleep(POLL_MS)
-      last = await src.execute<MigrateInfo>('query-migrate')
-    }
+    // QEMU 7.2 sets `completed` before it computes total-time and downtime (migration_calculate_complete):
+    // until total-time is non-zero the figures are not final. Then downtime 0 is real: under 1 ms.
+    const final = await pollUntil(async () => {
+      const info = await src.execute<MigrateInfo>('query-migrate')
+      return info['total-time'] ? info : undefined
+    }, { timeoutMs: 10_000, intervalMs: POLL_MS })
+    if (final) last = final
     await waitStatus(dst, 'running', 10_000, `destination ${to.name}`)
     const srcState = await src.execute<{ status: string }>('query-status')
     emit('phase', from.name, { phase: 'source-quit', sourceState: srcState.status })
@@ -164,21 +170,20 @@ export async function runMigration(
       throw new MigLabError('vm_state_unclear', `After the migration VM "${vm}" runs on [${after.join(', ')}], expected only ${to.name}.`)
     }
     // Events may trail the final reply by a few ms.
-    for (let i = 0; i < 25 && !(stopEvent && resumeEvent); i++) await sleep(POLL_MS)
+    await waitFor(() => !!(stopEvent && resumeEvent), { timeoutMs: 500, intervalMs: POLL_MS })
+    const { figures, unmeasured } = finalFigures(final)
     const outcome: MigrationOutcome = {
-      hypervisorDowntimeMs: last!.downtime ?? 0,
-      hypervisorTotalMs: last!['total-time'] ?? 0,
-      setupMs: last!['setup-time'],
-      transferredBytes: last!.ram?.transferred ?? 0,
-      passes: last!.ram?.['dirty-sync-count'] ?? 0,
+      figures,
+      unmeasured,
       raw: { ...last, sourceStateAfter: srcState.status, clockOffsets: { [from.name]: srcClock, [to.name]: dstClock } },
     }
     if (stopEvent && resumeEvent) {
       outcome.stopAtMs = onTimeline(stopEvent.qemuTimeMs, srcClock.offsetMs)
       outcome.resumeAtMs = onTimeline(resumeEvent.qemuTimeMs, dstClock.offsetMs)
-      outcome.stopResumeMs = outcome.resumeAtMs - outcome.stopAtMs
-      outcome.clockUncertaintyMs = sameClock ? 0 : srcClock.uncertaintyMs + dstClock.uncertaintyMs
-    }
+      figures.stop_resume_ms = outcome.resumeAtMs - outcome.stopAtMs
+      // How far node events may sit from MigLab's own samples (the probe) on the run timeline.
+      figures.clock_uncertainty_ms = Math.max(srcClock.uncertaintyMs, dstClock.uncertaintyMs)
+    } else unmeasured.stop_resume_ms = `QMP ${stopEvent ? 'RESUME' : 'STOP'} event not received`
     return outcome
   } catch (err) {
     const e = toApiError(err)
@@ -203,14 +208,29 @@ export async function runMigration(
 }
 
 async function waitStatus(client: QmpClient, want: string, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms
   let s = ''
-  while (Date.now() < deadline) {
-    s = (await client.execute<{ status: string }>('query-status')).status
-    if (s === want) return
-    await sleep(POLL_MS)
+  const reached = await waitFor(async () => (s = (await client.execute<{ status: string }>('query-status')).status) === want, { timeoutMs: ms, intervalMs: POLL_MS })
+  if (!reached) throw new MigLabError('vm_state_unclear', `The ${what} is ${s}, not ${want}, ${ms} ms after the migration completed.`)
+}
+
+/** QEMU accepts IPv6 literals only in brackets. */
+const tcpUri = (address: string, port: number): string => `tcp:${address.includes(':') ? `[${address}]` : address}:${port}`
+
+/** query-migrate's final figures by metric key; those QEMU did not give are named, not zeroed. */
+function finalFigures(info: MigrateInfo | undefined): { figures: Record<string, number>; unmeasured: Record<string, string> } {
+  const figures: Record<string, number> = {}
+  const unmeasured: Record<string, string> = {}
+  if (!info) {
+    for (const k of ['qemu_downtime_ms', 'total_ms', 'transferred_bytes', 'passes']) unmeasured[k] = 'QEMU gave no final figures within 10 s of completing'
+    return { figures, unmeasured }
   }
-  throw new MigLabError('vm_state_unclear', `The ${what} is ${s}, not ${want}, ${ms} ms after the migration completed.`)
+  const put = (key: string, v: number | undefined) => (v === undefined ? (unmeasured[key] = 'not in QEMU\'s query-migrate reply') : (figures[key] = v))
+  put('qemu_downtime_ms', info.downtime)
+  put('total_ms', info['total-time'])
+  put('transferred_bytes', info.ram?.transferred)
+  put('passes', info.ram?.['dirty-sync-count'])
+  if (info['setup-time'] !== undefined) figures.setup_ms = info['setup-time']
+  return { figures, unmeasured }
 }
 
 /** After cancel or failure: destination QEMU gone, source running, and nowhere else. */

@@ -1,6 +1,7 @@
 import { strategyIds, strategyLabels, type MigrationParams, type StrategyId, type StrategySupport } from '../../../shared/contract/migration'
 import { MigLabError } from '../../../shared/errors'
 import * as xe from '../../remote/xe'
+import type { RunRequest } from '../guest-definition'
 import type { HypervisorDriver, MigrateHooks, MigrationOutcome, VmInstance, VmSpec } from '../driver'
 import { execOk, type NodeLink } from '../node-link'
 import { runXenMigration } from './migrate'
@@ -31,7 +32,7 @@ export class XenDriver implements HypervisorDriver {
 
   /** The xapi host uuid of a node: the pool host whose address, hostname or name is the node's. */
   hostUuid(node: NodeLink): Promise<string> {
-    let found = this.hosts.get(node.name)
+    let found = this.hosts.get(node.id)
     if (!found) {
       found = execOk(node, xe.hostList(['uuid', 'name-label', 'hostname', 'address']), 'Listing XenServer hosts', { timeoutMs: 20_000 }).then((out) => {
         const hosts = parseRecords(out)
@@ -46,8 +47,8 @@ export class XenDriver implements HypervisorDriver {
         }
         return match.uuid
       })
-      this.hosts.set(node.name, found)
-      found.catch(() => this.hosts.delete(node.name))
+      this.hosts.set(node.id, found)
+      found.catch(() => this.hosts.delete(node.id))
     }
     return found
   }
@@ -80,6 +81,16 @@ export class XenDriver implements HypervisorDriver {
       }),
     )
     return perNode.flat()
+  }
+
+  /** xapi boots the pool's own VM: MigLab cannot put a workload or a RAM layout into it. */
+  definition(base: VmSpec, run: RunRequest): VmSpec {
+    if (run.workload.kind !== 'idle' && run.workload.kind !== 'echo') {
+      throw new MigLabError('workload_unsupported', `A XenServer VM runs its own software: MigLab cannot start the "${run.workload.kind}" workload in it.`, {
+        hint: 'Start the workload inside the guest yourself and choose the idle workload.',
+      })
+    }
+    return base
   }
 
   async start(node: NodeLink, spec: VmSpec, opts: { signal?: AbortSignal } = {}): Promise<VmInstance> {

@@ -120,18 +120,17 @@ export async function runXenMigration(d: XenDriver, vm: string, from: NodeLink, 
   const finished = parseXeTime(last?.finished ?? '')
   const fromTask = Number.isFinite(created) && Number.isFinite(finished)
   return {
-    // xe reports no downtime; there is no QMP STOP/RESUME either, so only the runner's probe can tell.
-    hypervisorDowntimeMs: NaN,
-    hypervisorTotalMs: fromTask ? finished - created : endedAt - startedAt,
-    transferredBytes: 0,
-    passes: 0,
+    figures: { total_ms: fromTask ? finished - created : endedAt - startedAt },
+    unmeasured: {
+      qemu_downtime_ms: 'xe reports no downtime; only the probe can tell',
+      stop_resume_ms: 'no STOP/RESUME events under xapi',
+      transferred_bytes: 'xe does not report it; see the NIC counters',
+      passes: 'xe does not report pre-copy iterations',
+    },
     raw: {
       task,
       lastTask: last,
       totalFrom: fromTask ? 'xapi task created → finished' : 'wall clock: xe started → completion seen (±1 poll + one SSH round trip)',
-      downtime: 'not reported by xe; no STOP/RESUME events under Xen',
-      transferredBytes: 'xe does not report it; the runner measures NIC counters',
-      passes: 'xe does not report pre-copy iterations',
       xeOutput: ended.output.trim() || undefined,
     },
   }

@@ -1,0 +1,93 @@
+/**
+ * Every figure and time series a run can store, declared once: the runner, CLI tables, exports,
+ * charts and compare all read their keys, labels and units from here, so they never drift apart.
+ * A figure a driver cannot measure is absent from a run (never 0); `drivers` says who provides it.
+ */
+
+export type Unit = 'ms' | 'bytes' | 'count' | 'flag'
+/** Who measured it: the hypervisor, MigLab's own probe (a client's view), the nodes' NICs, or MigLab's clock. */
+export type Side = 'hypervisor' | 'client' | 'nodes' | 'miglab'
+export type DriverKind = 'qemu' | 'xen'
+
+export interface MetricDef {
+  key: string
+  label: string
+  /** Column heading for narrow tables. */
+  short: string
+  unit: Unit
+  side: Side
+  drivers: readonly DriverKind[]
+  /** How it was measured, in a sentence a reader of a chart needs. */
+  source: string
+  /** Shown in comparisons, CLI tables and charts by default. */
+  headline?: boolean
+}
+
+const ALL: readonly DriverKind[] = ['qemu', 'xen']
+
+export const METRICS: readonly MetricDef[] = [
+  { key: 'qemu_downtime_ms', label: 'Hypervisor downtime', short: 'QEMU downtime', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: "QEMU's own figure (whole ms: 0 means under 1 ms)", headline: true },
+  { key: 'stop_resume_ms', label: 'STOP → RESUME', short: 'STOP→RESUME', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: 'QMP events, source stop to destination resume, on one timeline', headline: true },
+  { key: 'probe_gap_ms', label: 'Client-observed gap', short: 'client gap', unit: 'ms', side: 'client', drivers: ALL, source: 'longest silence of the external UDP probe inside the migration window', headline: true },
+  { key: 'total_ms', label: 'Total migration time', short: 'total', unit: 'ms', side: 'hypervisor', drivers: ALL, source: "the hypervisor's total time (QEMU total-time; xapi task created → finished)", headline: true },
+  { key: 'transferred_bytes', label: 'Data sent', short: 'sent', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'], source: "the hypervisor's migration-stream counter", headline: true },
+  { key: 'passes', label: 'Passes', short: 'passes', unit: 'count', side: 'hypervisor', drivers: ['qemu'], source: 'dirty-memory sync rounds' },
+  { key: 'setup_ms', label: 'Setup time', short: 'setup', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: "the hypervisor's setup phase" },
+  { key: 'clock_uncertainty_ms', label: 'Clock uncertainty', short: '± clock', unit: 'ms', side: 'miglab', drivers: ALL, source: 'how far node events may be off on the run timeline (0: the same kernel clock)' },
+  { key: 'src_tx_bytes', label: 'Source NIC sent', short: 'src NIC tx', unit: 'bytes', side: 'nodes', drivers: ALL, source: 'interface counters on the source node' },
+  { key: 'src_rx_bytes', label: 'Source NIC received', short: 'src NIC rx', unit: 'bytes', side: 'nodes', drivers: ALL, source: 'interface counters on the source node' },
+  { key: 'dst_tx_bytes', label: 'Destination NIC sent', short: 'dst NIC tx', unit: 'bytes', side: 'nodes', drivers: ALL, source: 'interface counters on the destination node' },
+  { key: 'dst_rx_bytes', label: 'Destination NIC received', short: 'dst NIC rx', unit: 'bytes', side: 'nodes', drivers: ALL, source: 'interface counters on the destination node' },
+  { key: 'probe_gap_start_ms', label: 'Gap start (last reply)', short: 'gap from', unit: 'ms', side: 'client', drivers: ALL, source: 'run timeline' },
+  { key: 'probe_gap_end_ms', label: 'Gap end (first reply)', short: 'gap to', unit: 'ms', side: 'client', drivers: ALL, source: 'run timeline' },
+  { key: 'probe_gap_open', label: 'Guest never answered again', short: 'no reply', unit: 'flag', side: 'client', drivers: ALL, source: '1 when no reply came after the gap before the probe stopped' },
+  { key: 'probe_sent', label: 'Probe datagrams sent', short: 'probes', unit: 'count', side: 'client', drivers: ALL, source: 'external UDP probe' },
+  { key: 'probe_lost', label: 'Probe replies lost', short: 'lost', unit: 'count', side: 'client', drivers: ALL, source: 'external UDP probe' },
+  { key: 'probe_late', label: 'Probe replies late', short: 'late', unit: 'count', side: 'client', drivers: ALL, source: 'replies slower than 250 ms' },
+  { key: 'probe_baseline_gap_ms', label: 'Probe gap before migration', short: 'baseline gap', unit: 'ms', side: 'client', drivers: ALL, source: 'longest silence between replies before the migration started (kept apart from the gap)' },
+  { key: 'probe_baseline_clean', label: 'Clean probe baseline', short: 'clean', unit: 'flag', side: 'client', drivers: ALL, source: '1 when replies flowed without a long silence before the migration' },
+  { key: 'boot_ms', label: 'Guest boot', short: 'boot', unit: 'ms', side: 'miglab', drivers: ALL, source: 'start to the guest ready marker' },
+  { key: 'wall_ms', label: 'Wall time of the migration call', short: 'wall', unit: 'ms', side: 'miglab', drivers: ALL, source: "MigLab's clock around the driver call" },
+  { key: 'run_wall_ms', label: 'Wall time of the whole run', short: 'run wall', unit: 'ms', side: 'miglab', drivers: ALL, source: "MigLab's clock from run start to its end (boot, probe, migration, checks)" },
+  { key: 'partial', label: 'Derived after an interruption', short: 'partial', unit: 'flag', side: 'miglab', drivers: ALL, source: '1 when the run was interrupted and its figures were derived from what it stored' },
+]
+
+export const metricDef = (key: string): MetricDef | undefined => METRICS.find((m) => m.key === key)
+export const HEADLINE_METRICS: readonly MetricDef[] = METRICS.filter((m) => m.headline)
+/** The three downtimes: different truths, always shown side by side and named the same way. */
+export const DOWNTIME_KEYS = ['qemu_downtime_ms', 'stop_resume_ms', 'probe_gap_ms'] as const
+
+export interface SeriesDef {
+  key: string
+  label: string
+  unit: Unit | 'pages/s' | 'Mbit/s' | '%'
+  side: Side
+  drivers: readonly DriverKind[]
+}
+
+export const SERIES: readonly SeriesDef[] = [
+  { key: 'qemu.transferred_bytes', label: 'sent', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'] },
+  { key: 'qemu.remaining_bytes', label: 'remaining', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'] },
+  { key: 'qemu.total_bytes', label: 'guest RAM', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'] },
+  { key: 'qemu.dirty_pages_rate', label: 'dirty pages/s', unit: 'pages/s', side: 'hypervisor', drivers: ['qemu'] },
+  { key: 'qemu.mbps', label: 'bandwidth', unit: 'Mbit/s', side: 'hypervisor', drivers: ['qemu'] },
+  { key: 'qemu.pass', label: 'pass', unit: 'count', side: 'hypervisor', drivers: ['qemu'] },
+  { key: 'qemu.postcopy_requests', label: 'post-copy page requests', unit: 'count', side: 'hypervisor', drivers: ['qemu'] },
+  { key: 'qemu.expected_downtime_ms', label: 'expected downtime', unit: 'ms', side: 'hypervisor', drivers: ['qemu'] },
+  { key: 'qemu.cpu_throttle_pct', label: 'CPU throttle', unit: '%', side: 'hypervisor', drivers: ['qemu'] },
+  { key: 'xen.progress', label: 'xapi task progress', unit: '%', side: 'hypervisor', drivers: ['xen'] },
+  // Stamped at the datagram's send time; its reply arrived value ms later.
+  { key: 'probe.rtt_ms', label: 'probe RTT', unit: 'ms', side: 'client', drivers: ['qemu', 'xen'] },
+]
+
+export const seriesDef = (key: string): SeriesDef | undefined => SERIES.find((s) => s.key === key)
+
+/** A metric's value as a reader sees it, with its unit. */
+export function formatMetric(key: string, v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '—'
+  const unit = metricDef(key)?.unit
+  if (unit === 'bytes') return `${(v / 1048576).toFixed(1)} MiB`
+  if (unit === 'ms') return v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v * 10) / 10} ms`
+  if (unit === 'flag') return v ? 'yes' : 'no'
+  return String(Math.round(v * 100) / 100)
+}
