@@ -78,13 +78,15 @@ describe.skipIf(reason !== undefined)('demo lab on this host (namespaces, sshd, 
   let core: Core
   let lab: DemoLab
   let guest: GuestHandle | undefined
-  const savedPrefix = process.env.MIGLAB_DEMO_PREFIX
+
+  // What /dev/shm and QEMU's run folder held before the lab existed: after `down` they hold exactly that.
+  const shmBefore = readdirSync('/dev/shm').sort()
+  const runBefore = existsSync('/run/miglab') ? readdirSync('/run/miglab').sort() : []
 
   beforeAll(() => {
     dataDir = tempDir()
-    process.env.MIGLAB_DEMO_PREFIX = PREFIX // the handlers' demo lab is this test's
-    core = createCore({ dataDir, door: 'browser' })
-    lab = new DemoLab({ dataDir, prefix: PREFIX, labs: core.services.labs, hostKeys: core.services.hostKeys })
+    core = createCore({ dataDir, door: 'browser', demoPrefix: PREFIX })
+    lab = core.services.demoLab
   })
 
   afterAll(async () => {
@@ -94,8 +96,6 @@ describe.skipIf(reason !== undefined)('demo lab on this host (namespaces, sshd, 
     } finally {
       await core.close()
       rmSync(dataDir, { recursive: true, force: true })
-      if (savedPrefix === undefined) delete process.env.MIGLAB_DEMO_PREFIX
-      else process.env.MIGLAB_DEMO_PREFIX = savedPrefix
     }
   })
 
@@ -174,7 +174,9 @@ describe.skipIf(reason !== undefined)('demo lab on this host (namespaces, sshd, 
     expect(readdirSync('/run/netns').filter((n) => n.startsWith(`${PREFIX}-`))).toEqual([])
     expect(existsSync(`/sys/class/net/${PREFIX}0`)).toBe(false)
     expect(labProcesses(dataDir)).toEqual([])
-    expect(readdirSync('/dev/shm').filter((f) => f.startsWith(`${PREFIX}-`))).toEqual([])
+    // Listed, not filtered by the code's own pattern: whatever the lab left would show up here.
+    expect(readdirSync('/dev/shm').sort()).toEqual(shmBefore)
+    expect(existsSync('/run/miglab') ? readdirSync('/run/miglab').sort() : []).toEqual(runBefore)
     const status = await lab.status()
     expect(status).toMatchObject({ state: 'down', problems: [] })
     expect(core.services.labs.byName('demo')?.kind).toBe('demo')

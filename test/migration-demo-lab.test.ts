@@ -1,14 +1,16 @@
-import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs'
+import { cpSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../src/main/core'
-import { QemuDriver } from '../src/main/hypervisors/qemu/driver'
 import { SshNodeLink } from '../src/main/hypervisors/ssh-node-link'
-import { DemoLab, type StepReporter } from '../src/main/lab/demo-lab'
+import type { StepReporter } from '../src/main/lab/demo-lab'
 import { checkPrerequisites } from '../src/main/lab/prereqs'
 import { DEMO_VM } from '../src/main/migration/demo-vm'
+import { arrivals, migrationGap } from '../src/main/migration/probe'
 import { nodeKey } from '../src/main/ssh/targets'
+import type { RunDetail } from '../src/shared/contract/migration'
 import { toApiError } from '../src/shared/errors'
+import { liveProcessesMentioning } from './fixtures/qemu-processes'
 import { tempDir } from './helpers'
 
 // The whole path for real: demo-lab namespaces, SSH to each node's sshd (the pool), QMP through
@@ -26,86 +28,103 @@ const reason = (() => {
     return toApiError(err).message
   }
 })()
-if (reason) console.warn(`Migration over the demo lab SKIPPED: ${reason}`)
 
 const quiet: StepReporter = { progress: () => {}, checkCancelled: () => {} }
 const dataDir = tempDir()
-const runDir = '/run/miglab'
 let core: Core
-let demo: DemoLab
 let labId: number
 
-const ourQemus = (): number[] =>
-  readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`${runDir}/${PREFIX}-`) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z')
-      } catch {
-        return false
-      }
-    })
-    .map(Number)
+const ourQemus = (): number[] => liveProcessesMentioning(`/run/miglab/${PREFIX}-`)
+
+/** The gap as a reader of the stored run recomputes it: replies from the probe samples, the window from its event. */
+export function recomputedGap(run: RunDetail) {
+  const w = run.events.find((e) => e.kind === 'probe.window')!.data as { startMs: number; endMs: number; traceEndMs: number }
+  const replies = (run.samples['probe.rtt_ms'] ?? []).map(([t, rtt], i) => ({ seq: i, sentAt: t, receivedAt: t + rtt }))
+  return migrationGap(arrivals(replies), w, w.traceEndMs)
+}
+
+const at = (run: RunDetail, kind: string) => run.events.find((e) => e.kind === kind)?.tMs
 
 describe.skipIf(!!reason)('migration over the demo lab through real SSH', () => {
   beforeAll(async () => {
-    process.env.MIGLAB_DEMO_PREFIX = PREFIX
     // Reuse a guest image already built on this host (saves the kernel download); a copy, never shared.
     if (existsSync(COLLEAGUE_CACHE)) cpSync(COLLEAGUE_CACHE, join(dataDir, 'demo-lab', 'cache'), { recursive: true })
-    core = createCore({ dataDir, door: 'browser' })
-    demo = new DemoLab({ dataDir, labs: core.services.labs, hostKeys: core.services.hostKeys, prefix: PREFIX })
-    labId = (await demo.up({ subnet: SUBNET, nodes: 2 }, quiet)).labId
+    core = createCore({ dataDir, door: 'browser', demoPrefix: PREFIX })
+    labId = (await core.services.demoLab.up({ subnet: SUBNET, nodes: 2 }, quiet)).labId
   }, 240_000)
 
-  afterAll(async () => {
+  // No guest outlives a test, even a failed one.
+  afterEach(async () => {
     const lab = core?.services.labs.get(labId)
-    if (lab) {
-      const driver = new QemuDriver({ runDir })
-      for (const n of lab.nodes) await driver.stop(new SshNodeLink(core.services.ssh, nodeKey(n.id), n.name, n.host), DEMO_VM).catch(() => undefined)
-      await driver.close()
-    }
+    for (const n of lab?.nodes ?? []) await core.services.drivers.qemu.stop(new SshNodeLink(core.services.ssh, nodeKey(n.id), n.name, n.host), DEMO_VM).catch(() => undefined)
     for (const pid of ourQemus()) process.kill(pid, 'SIGKILL')
+  }, 60_000)
+
+  afterAll(async () => {
     await core?.close()
-    await demo?.down(quiet)
-    delete process.env.MIGLAB_DEMO_PREFIX
+    await core?.services.demoLab.down(quiet)
   }, 120_000)
 
-  it('lists capabilities, runs pre-copy and DSM on the Linux guest, and measures all three downtimes', async () => {
+  it('12 interleaved runs (pre-copy/DSM × echo/dirtier × 3), each booting away from where the last one ended: every gap lies at the switchover and matches its raw samples', async () => {
     const caps = await core.handlers['migration.capabilities']({ labId })
     expect(caps.filter((c) => !c.supported)).toEqual([])
     const lab = core.services.labs.get(labId)!
     const [a, b] = lab.nodes.map((n) => n.name)
+    // Every run boots on A and ends on B: the lab switch still points the guest's MAC at B at each boot.
     const job = await core.handlers['experiments.start']({
       labId,
       vm: DEMO_VM,
       from: a,
       to: b,
       strategies: ['precopy', 'dsm'],
-      workloads: [{ kind: 'dirty', bufferMiB: 64, rateMiBs: 50 }],
-      repetitions: 1,
+      workloads: [{ kind: 'echo' }, { kind: 'dirty', bufferMiB: 64, rateMiBs: 50 }],
+      repetitions: 3,
       params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000 },
     })
     const done = await core.services.jobs.wait(job.id)
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded')
-    const runs = (await core.handlers['runs.list']({ labId })).reverse()
-    expect(runs.map((r) => [r.strategy, r.status])).toEqual([
-      ['precopy', 'succeeded'],
-      ['dsm', 'succeeded'],
-    ])
+    const summaries = (await core.handlers['runs.list']({ labId })).reverse()
+    expect(summaries).toHaveLength(12)
+    const runs = await Promise.all(summaries.map((r) => core.handlers['runs.get']({ id: r.id })))
+    const table = runs.map((r) => {
+      const m = r.metrics
+      return { id: r.id, strategy: r.strategy, workload: r.workload, qemu: m.qemu_downtime_ms, stopResume: m.stop_resume_ms, gap: m.probe_gap_ms, baseline: m.probe_baseline_gap_ms, gapFromStop: m.probe_gap_start_ms - (at(r, 'downtime.stop') ?? NaN), gapToResume: m.probe_gap_end_ms - (at(r, 'downtime.resume') ?? NaN), runWall: m.run_wall_ms, migrationWall: m.wall_ms }
+    })
+    console.log(JSON.stringify(table))
     for (const r of runs) {
-      expect(r.metrics.qemu_downtime_ms).toBeGreaterThan(0)
-      expect(r.metrics.stop_resume_ms).toBeGreaterThan(0)
-      // The client sees the guest answer again only after RESUME (LAB-RECIPE: gap > QEMU downtime).
-      expect(r.metrics.probe_gap_ms).toBeGreaterThan(r.metrics.qemu_downtime_ms)
-      expect(r.metrics.probe_sent).toBeGreaterThan(100)
-      expect(r.metrics.src_tx_bytes).toBeGreaterThan(0)
+      const m = r.metrics
+      const label = `run ${r.id} ${r.strategy} ${r.workload}`
+      expect(r.status, label).toBe('succeeded')
+      expect(m.probe_baseline_clean, label).toBe(1)
+      // Both nodes share this machine's kernel: one clock, no estimate to be off by.
+      expect(m.clock_uncertainty_ms, label).toBe(0)
+      const stop = at(r, 'downtime.stop')!
+      const resume = at(r, 'downtime.resume')!
+      // The stored gap is exactly what the raw samples and the stored window give.
+      const again = recomputedGap(r)!
+      expect(again.ms, label).toBeCloseTo(m.probe_gap_ms, 6)
+      expect([again.startMs, again.endMs, again.open ? 1 : 0], label).toEqual([m.probe_gap_start_ms, m.probe_gap_end_ms, m.probe_gap_open])
+      // One timeline: while the guest is stopped everywhere (STOP → RESUME) no reply arrives, beyond one
+      // already on the wire (2 ms); replies flow up to STOP (within 15 ms: the vCPU is held before STOP).
+      const times = arrivals((r.samples['probe.rtt_ms'] ?? []).map(([t, rtt], i) => ({ seq: i, sentAt: t, receivedAt: t + rtt })))
+      const lastBefore = Math.max(...times.filter((t) => t <= resume))
+      const firstAfter = Math.min(...times.filter((t) => t > lastBefore))
+      expect(lastBefore, label).toBeLessThanOrEqual(stop + 2)
+      expect(lastBefore, label).toBeGreaterThanOrEqual(stop - 15)
+      expect(firstAfter, label).toBeGreaterThan(resume)
+      // The reported gap is at least that switchover silence and lies at the switchover, not at boot.
+      expect(m.probe_gap_ms, label).toBeGreaterThanOrEqual(firstAfter - lastBefore)
+      expect(m.probe_gap_start_ms, label).toBeGreaterThanOrEqual(lastBefore)
+      expect(m.probe_gap_end_ms, label).toBeLessThanOrEqual(resume + 500)
+      expect(m.probe_gap_open, label).toBe(0)
+      expect(m.qemu_downtime_ms, label).toBeLessThanOrEqual(m.total_ms)
+      expect(m.src_tx_bytes, label).toBeGreaterThan(0)
     }
-    const [pre, dsm] = runs
-    expect(pre.metrics.transferred_bytes).toBeGreaterThan(64 * 1024 * 1024)
-    expect(pre.metrics.src_tx_bytes).toBeGreaterThan(pre.metrics.transferred_bytes * 0.9)
-    expect(dsm.metrics.transferred_bytes).toBeLessThan(pre.metrics.transferred_bytes * 0.05)
+    const pre = runs.filter((r) => r.strategy === 'precopy' && r.workload.startsWith('dirty'))
+    const dsm = runs.filter((r) => r.strategy === 'dsm' && r.workload.startsWith('dirty'))
+    for (const p of pre) expect(p.metrics.transferred_bytes).toBeGreaterThan(64 * 1024 * 1024)
+    for (const d of dsm) expect(d.metrics.transferred_bytes).toBeLessThan(Math.min(...pre.map((p) => p.metrics.transferred_bytes)) * 0.05)
     const vms = await core.handlers['vms.list']({ labId })
     expect(vms.map((v) => [v.name, v.node, v.state])).toEqual([[DEMO_VM, b, 'running']])
-    console.log(JSON.stringify(runs.map((r) => ({ strategy: r.strategy, ...r.metrics })), null, 1))
-  }, 240_000)
+  }, 600_000)
 })

@@ -89,7 +89,8 @@ async function run(o: RunOptions): Promise<void> {
       repetitions: Number(o.reps),
       params,
     }
-    const { done } = await followJob(core, () => call<JobInfo>(core, 'experiments.start', input), 'Cancelling… (the VM is left running on one node)')
+    // Each run's figures are printed as it ends, not only the group means at the close.
+    const { done } = await followJob(core, () => call<JobInfo>(core, 'experiments.start', input), 'Cancelling… (the VM is left running on one node)', { info: true })
     const runIds = runIdsOfJob(core.services.db, done.id)
     const comparison = runIds.length ? await call<Comparison>(core, 'runs.compare', { ids: runIds }) : { baseline: 'precopy', groups: [] }
     if (o.json) console.log(JSON.stringify({ job: done, runIds, comparison }, null, 2))

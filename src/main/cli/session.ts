@@ -25,9 +25,9 @@ export async function withCore<T>(body: (core: Core) => Promise<T>): Promise<T> 
 
 /**
  * Starts a job and follows it to its end: each step on stderr with its percentage, warnings and
- * errors as they are logged; Ctrl+C cancels it. Returns the final state and every log line.
+ * errors as they are logged (`info` lines too with opts.info); Ctrl+C cancels it. Returns the final state and every log line.
  */
-export async function followJob(core: Core, start: () => Promise<JobInfo>, onCancel = 'Cancelling…'): Promise<{ done: JobInfo; logs: LogLine[] }> {
+export async function followJob(core: Core, start: () => Promise<JobInfo>, onCancel = 'Cancelling…', opts: { info?: boolean } = {}): Promise<{ done: JobInfo; logs: LogLine[] }> {
   let jobId: string | undefined
   let lastStep = ''
   const logs: LogLine[] = []
@@ -41,7 +41,7 @@ export async function followJob(core: Core, start: () => Promise<JobInfo>, onCan
     }
     if (e.type === 'log' && e.line.jobId === jobId) {
       logs.push(e.line)
-      if (e.line.level !== 'info') console.error(`  ${e.line.message.replace(/\n/g, '\n    ')}`)
+      if (e.line.level !== 'info' || opts.info) console.error(`  ${e.line.message.replace(/\n/g, '\n    ')}`)
     }
   }
   const unsubscribe = core.subscribe((e) => (jobId ? show(e) : early.push(e)))

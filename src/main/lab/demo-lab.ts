@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DemoLabStatus } from '../../shared/domain'
 import { MigLabError } from '../../shared/errors'
@@ -45,6 +45,21 @@ export interface DemoLabUpResult {
 const SSHD_READY_MS = 5000
 
 /** The demo lab on this Linux host: N network-namespace nodes with their own sshd, a switch, a guest image. */
+/** The lab's guest-RAM folder in /dev/shm (sticky): ours alone, 0700, never a link someone planted. */
+function ensurePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+  const st = lstatSync(dir)
+  if (!st.isDirectory() || st.uid !== process.getuid!() || (st.mode & 0o077) !== 0) {
+    throw new MigLabError('unsafe_shared_folder', `${dir} is not a private directory of this user (a link, another owner, or open to others).`, {
+      hint: `Remove ${dir} (somebody else may have created it) and bring the lab up again.`,
+    })
+  }
+}
+
 export class DemoLab {
   readonly prefix: string
   readonly paths: LabPaths
@@ -83,6 +98,7 @@ export class DemoLab {
       this.paths.writeSettings(settings)
       report.checkCancelled()
 
+      ensurePrivateDir(this.paths.shmDir)
       report.progress(0.06, 'Lab SSH key')
       await ensureKeyPair(tools['ssh-keygen'], this.paths.clientKey, `miglab demo lab ${this.prefix}`)
       report.checkCancelled()
