@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
@@ -107,6 +108,32 @@ describe.skipIf(skip !== null)('exec over a real sshd', () => {
   it('runs many channels on one connection', { timeout: 90_000 }, async () => {
     const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => execOk(t.pool, 'root', cmd('echo', i))))
     expect(rs.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 10 }, (_, i) => String(i)))
+  })
+
+  // A login shell that does nothing first (/bin/sh, no rc file) ends `exit 3` at once: sshd then sends
+  // the exec reply, exit-status and close in one burst, before any listener could be attached.
+  it.skipIf(!existsSync('/usr/sbin/useradd'))('a command that ends at once still reports its exit status, on a busy event loop (100 in a row)', async () => {
+    const lean = `mlexec${process.pid % 100000}`
+    execFileSync('useradd', ['-M', '-d', '/', '-s', '/bin/sh', lean])
+    try {
+      execFileSync('usermod', ['-p', '*', lean])
+      t.targets.set(lean, { host: sshd.host, port: sshd.port, user: lean, auth: { kind: 'key', keyPath: sshd.clientKey } })
+      // A busy event loop (as during a migration: probe, SQLite, QMP) reads those packets together.
+      const busy = setInterval(() => {
+        const until = performance.now() + 4
+        while (performance.now() < until);
+      }, 1)
+      const codes: (number | null)[] = []
+      try {
+        for (let i = 0; i < 100; i++) codes.push((await exec(t.pool, lean, cmd('sh', '-c', 'exit 3'))).code)
+      } finally {
+        clearInterval(busy)
+      }
+      expect(codes.filter((c) => c !== 3)).toEqual([])
+    } finally {
+      await t.pool.disconnect(lean)
+      spawnSync('userdel', ['-f', lean], { stdio: 'ignore' })
+    }
   })
 
   it('opens a pty shell and resizes it', async () => {

@@ -1,8 +1,8 @@
 import type { ParsedInput } from '../../shared/api'
-import { migrationParams, type MigrationParams, type MigrationResults } from '../../shared/contract/migration'
+import { migrationParams, type MigrationParams, type MigrationResults, type VmInfo } from '../../shared/contract/migration'
 import type { Lab } from '../../shared/domain'
 import { MigLabError, toApiError } from '../../shared/errors'
-import type { HypervisorDriver } from '../hypervisors/driver'
+import type { HypervisorDriver, VmInstance } from '../hypervisors/driver'
 import type { NodeLink } from '../hypervisors/node-link'
 import { SshNodeLink } from '../hypervisors/ssh-node-link'
 import type { DemoLab } from '../lab/demo-lab'
@@ -24,6 +24,8 @@ type MigrationHandlers = { [M in keyof MigrationResults]: (input: ParsedInput<M>
  */
 export const withLabDefaults = (lab: Lab, params: MigrationParams, demo: DemoLab): MigrationParams =>
   lab.kind === 'demo' && !params.sharedMemoryDir ? { ...params, sharedMemoryDir: demo.paths.shmDir } : params
+
+const toVmInfo = (v: VmInstance): VmInfo => ({ name: v.spec.name, node: v.node, state: v.state, memoryMiB: v.spec.memoryMiB, sharedMemory: !!v.spec.sharedMemoryPath })
 
 const labLinks = (s: Services, l: Lab): NodeLink[] => l.nodes.map((n) => new SshNodeLink(s.ssh, nodeKey(n.id), n.name, n.host))
 
@@ -75,7 +77,30 @@ export function migrationHandlers(s: Services): MigrationHandlers {
   return {
     'vms.list': async ({ labId }) => {
       const l = lab(labId)
-      return (await driverFor(l).listVms(links(l))).map((v) => ({ name: v.spec.name, node: v.node, state: v.state, memoryMiB: v.spec.memoryMiB, sharedMemory: !!v.spec.sharedMemoryPath }))
+      return (await driverFor(l).listVms(links(l))).map(toVmInfo)
+    },
+
+    'vms.start': async ({ labId, vm, node: name }) => {
+      const l = lab(labId)
+      const all = links(l)
+      const target = node(all, name)
+      const elsewhere = (await driverFor(l).listVms(all)).find((v) => v.spec.name === vm)
+      if (elsewhere) throw new MigLabError('vm_already_running', `VM "${vm}" already runs on ${elsewhere.node}.`, { hint: 'Stop it there first, or migrate it.' })
+      // MigLab keeps no VM catalogue: the demo lab's guest is the one definition it can boot from nothing.
+      if (!(l.kind === 'demo' && vm === DEMO_VM)) {
+        throw new MigLabError('vm_unknown', `MigLab has no definition for VM "${vm}" in lab ${l.name}.`, { hint: `Only the demo lab's "${DEMO_VM}" can be started from MigLab; start other VMs on the node.` })
+      }
+      const v = await driverFor(l).start(target, await demoGuest())
+      return toVmInfo(v)
+    },
+
+    'vms.stop': async ({ labId, vm, node: name }) => {
+      const l = lab(labId)
+      const all = links(l)
+      const targets = name === undefined ? all : [node(all, name)]
+      const running = new Set((await driverFor(l).listVms(targets)).filter((v) => v.spec.name === vm).map((v) => v.node))
+      for (const t of targets.filter((t) => running.has(t.name))) await driverFor(l).stop(t, vm)
+      return { stoppedOn: [...running] }
     },
 
     'migration.capabilities': async ({ labId }) => {

@@ -110,7 +110,13 @@ async function run(pool: SshPool, nodeKey: string, command: RemoteCommand, opts:
       code = c ?? null
       signal = s ?? null
     })
-    ch.on('close', () => {
+    // The close event carries the exit status too: a command that ends at once can deliver its
+    // exit-status in the same packet as the open reply, before the 'exit' listener above exists.
+    ch.on('close', (c?: number | null, s?: string) => {
+      if (code === null && signal === null) {
+        code = typeof c === 'number' ? c : null
+        signal = typeof s === 'string' ? s : null
+      }
       clearTimeout(timer)
       clearTimeout(backstop)
       opts.signal?.removeEventListener('abort', onAbort)

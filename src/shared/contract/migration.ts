@@ -72,6 +72,8 @@ const vmName = z.string().min(1).max(128)
 
 export const migrationInputs = {
   'vms.list': z.object({ labId: id }).strict(),
+  'vms.start': z.object({ labId: id, vm: vmName, node: nodeName }).strict(),
+  'vms.stop': z.object({ labId: id, vm: vmName, node: nodeName.optional() }).strict(),
   'migration.capabilities': z.object({ labId: id }).strict(),
   'experiments.start': z
     .object({
@@ -154,6 +156,9 @@ export interface Comparison {
 
 export interface MigrationResults {
   'vms.list': VmInfo[]
+  'vms.start': VmInfo
+  /** The nodes the VM was stopped on. */
+  'vms.stop': { stoppedOn: string[] }
   'migration.capabilities': StrategySupport[]
   'experiments.start': JobInfo
   'runs.get': RunDetail

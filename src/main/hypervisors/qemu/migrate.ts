@@ -188,7 +188,18 @@ export async function runMigration(
   } catch (err) {
     const e = toApiError(err)
     const measured = last ? { lastInfo: last } : {}
-    if (switchedToPostcopy && last?.status !== 'completed') {
+    if (last?.status === 'completed') {
+      // The VM already sent itself away: never roll back onto the source (it would kill the only
+      // running copy). Say where it runs; what failed was the cleanup after the switchover.
+      const where = await d.whereRunning(vm, [from, to]).catch(() => undefined)
+      throw new MigLabError('after_migration_failed', `The migration completed, then a step after it failed: ${e.message}`, {
+        ...e.detail,
+        ...measured,
+        runningOn: where,
+        hint: where?.length === 1 ? `VM "${vm}" runs on ${where[0]} only.` : `Check where VM "${vm}" runs on ${from.name} and ${to.name} (found: ${where?.join(', ') || 'unknown'}).`,
+      })
+    }
+    if (switchedToPostcopy) {
       throw new MigLabError('postcopy_failed', `The post-copy migration failed after the switch-over (${e.message}); neither node holds the whole VM.`, {
         ...e.detail,
         ...measured,

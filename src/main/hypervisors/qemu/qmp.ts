@@ -53,7 +53,11 @@ export class QmpClient {
     }
     stream.on('error', end)
     stream.on('close', () => end())
-    stream.on('end', () => end())
+    // QEMU went away: close our side too, or the SSH channel stays half-open on the node forever.
+    stream.on('end', () => {
+      end()
+      stream.destroy()
+    })
   }
 
   /** Reads the greeting and negotiates capabilities; the stream is closed on failure. */
