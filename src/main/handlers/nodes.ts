@@ -22,6 +22,10 @@ function saveSecrets(secrets: SecretStore, key: string, auth: AuthInput): void {
   if (auth.kind === 'key' && auth.passphrase !== undefined) secrets.set(key, 'passphrase', auth.passphrase)
 }
 
+/** Same host, port, user and way of signing in: a stored secret still belongs to it. */
+const sameAccount = (a: LabNode, b: LabNode): boolean =>
+  a.host === b.host && a.port === b.port && a.user === b.user && JSON.stringify(a.auth) === JSON.stringify(b.auth) && a.jumpHost === b.jumpHost
+
 const publicKey = ({ host, port, algorithm, fingerprint, trustedAt }: TrustedKey): TrustedHostKey => ({ host, port, algorithm, fingerprint, trustedAt })
 
 export function nodeHandlers(s: Services): NodeHandlers {
@@ -31,6 +35,11 @@ export function nodeHandlers(s: Services): NodeHandlers {
     if (!s.nodes.byName(labId, jumpHost)) {
       throw new MigLabError('node_not_found', `The jump host "${jumpHost}" is not a node of this lab.`, { hint: 'Add the jump host as a node first.' })
     }
+  }
+  /** The node's connection and those of nodes that hop through it (they tunnel over it). */
+  const closeConnections = async (node: LabNode): Promise<void> => {
+    const through = s.labs.get(node.labId)?.nodes.filter((n) => n.jumpHost === node.name) ?? []
+    await Promise.all([node, ...through].map((n) => s.ssh.disconnect(nodeKey(n.id))))
   }
   const changed = (node: LabNode): LabNode => {
     s.bus.emit({ type: 'labs.changed' })
@@ -59,8 +68,12 @@ export function nodeHandlers(s: Services): NodeHandlers {
         auth: auth ? publicAuth(auth) : cur.auth,
         ...(jump ? { jumpHost: jump } : {}),
       })
+      // A password or passphrase belongs to the account and key it was entered for: sent to a
+      // changed host, user or key it could leak. New settings without a new secret drop the old one.
       if (auth) saveSecrets(s.secrets, key, auth)
-      await s.ssh.disconnect(key)
+      else if (!sameAccount(cur, node)) s.secrets.delete(key)
+      // The database already holds the new settings, so no dial from here on uses the old ones.
+      await closeConnections(cur)
       return changed(node)
     },
     'nodes.remove': async ({ nodeId }) => {
@@ -70,9 +83,11 @@ export function nodeHandlers(s: Services): NodeHandlers {
       const via = lab?.nodes.find((n) => n.jumpHost === node.name)
       if (via) throw new MigLabError('node_in_use', `Node "${via.name}" uses "${node.name}" as its jump host.`, { hint: `Change the jump host of "${via.name}" first.` })
       const key = nodeKey(nodeId)
-      await s.ssh.disconnect(key)
-      s.secrets.delete(key)
+      // Row first, so no call that starts meanwhile can dial the node again; then its secrets and
+      // its live connection (with every shell and command on it).
       const removed = s.nodes.remove(nodeId)
+      s.secrets.delete(key)
+      await s.ssh.disconnect(key)
       s.bus.emit({ type: 'labs.changed' })
       return { removed }
     },

@@ -132,6 +132,11 @@ export class SshPool {
     }
   }
 
+  /** Whether the pool holds a connection (or a dial) for the node. */
+  has(nodeKey: string): boolean {
+    return this.entries.has(nodeKey)
+  }
+
   /** Closes the node's connection; the next use dials again (e.g. after its settings changed). */
   async disconnect(nodeKey: string): Promise<void> {
     const entry = this.entries.get(nodeKey)
