@@ -14,6 +14,7 @@ import { removeSshdDir, sshdUnavailable, startSshd, type Sshd } from './fixtures
 // MOCK: Electron's safeStorage only (the OS keychain cannot run here); the sealed file is real.
 const keychain: SafeStorageLike = {
   isEncryptionAvailable: () => true,
+  getSelectedStorageBackend: () => 'gnome_libsecret',
   encryptString: (plain) => Buffer.concat([Buffer.from('sealed:'), Buffer.from(plain).reverse()]),
   decryptString: (sealed) => Buffer.from(sealed.subarray(7)).reverse().toString(),
 }
