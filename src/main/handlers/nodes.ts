@@ -6,11 +6,23 @@ import { runPreflight } from '../preflight/run'
 import type { Services } from '../services'
 import type { SecretStore } from '../ssh/secrets'
 import { importSshConfig } from '../ssh/ssh-config-import'
+import { expandHome } from '../ssh/paths'
 import { nodeKey } from '../ssh/targets'
+import { readUserFileIfPresent } from '../ssh/user-file'
 import type { TrustedKey } from '../store/hostkeys'
 
 type NodeHandlers = { [M in keyof NodeResults]: (input: ParsedInput<M>) => Promise<NodeResults[M]> }
 type AuthInput = ParsedInput<'nodes.add'>['auth']
+
+/**
+ * A key path is checked when it is entered (a FIFO, a device, a symlink, a huge file or this
+ * machine's host key is refused at once); a key that does not exist yet is accepted, and the
+ * same check runs again at every login.
+ */
+function checkKeyPath(auth: AuthInput | undefined): void {
+  if (auth?.kind !== 'key') return
+  readUserFileIfPresent(expandHome(auth.keyPath), { code: 'key_unreadable', what: 'a private key', hint: 'Change the key path.' })
+}
 
 /** What the database may hold: the kind and key path, never the password or passphrase. */
 const publicAuth = (auth: AuthInput): NodeAuth => (auth.kind === 'key' ? { kind: 'key', keyPath: auth.keyPath } : { kind: auth.kind })
@@ -50,6 +62,7 @@ export function nodeHandlers(s: Services): NodeHandlers {
     'nodes.add': async ({ labId, name, host, port, user, auth, jumpHost }) => {
       if (!s.labs.get(labId)) throw new MigLabError('lab_not_found', `No lab with id ${labId}.`, { hint: 'Reload the Labs page.' })
       checkJump(labId, name, jumpHost)
+      checkKeyPath(auth)
       const node = s.nodes.add(labId, { name, host, port, user, auth: publicAuth(auth), ...(jumpHost ? { jumpHost } : {}) })
       saveSecrets(s.secrets, nodeKey(node.id), auth)
       return changed(node)
@@ -59,6 +72,7 @@ export function nodeHandlers(s: Services): NodeHandlers {
       const name = fields.name ?? cur.name
       const jump = jumpHost === null ? undefined : (jumpHost ?? cur.jumpHost)
       checkJump(cur.labId, name, jump)
+      checkKeyPath(auth)
       const key = nodeKey(nodeId)
       const node = s.nodes.update(nodeId, {
         name,
