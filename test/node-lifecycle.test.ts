@@ -118,3 +118,25 @@ describe.skipIf(skip !== null)(`removing or editing a node ends its connection a
     expect([store.get('1', 'password'), store.get('10', 'password')]).toEqual([undefined, 'ten'])
   })
 })
+
+describe('secrets of nodes that no longer exist', () => {
+  it('at start, secrets of nodes the database does not have are deleted from the sealed file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'miglab-orphans-'))
+    try {
+      const file = join(dir, 'secrets.sealed')
+      const first = createCore({ dataDir: dir, door: 'desktop', secrets: new SafeStorageSecretStore(keychain, file) })
+      const lab = await first.handlers['labs.create']({ name: 'o', description: '', hypervisor: 'qemu' })
+      const kept = await first.handlers['nodes.add'](inputs['nodes.add'].parse({ labId: lab.id, name: 'k', host: 'h', user: 'u', auth: { kind: 'password', password: 'kept' } }))
+      await first.close()
+      // A secret left for node 99, which the database never had (or lost).
+      new SafeStorageSecretStore(keychain, file).set('99', 'password', 'orphan')
+      expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')) as object)).toContain('99/password')
+      const second = createCore({ dataDir: dir, door: 'desktop', secrets: new SafeStorageSecretStore(keychain, file) })
+      expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')) as object)).toEqual([`${kept.id}/password`])
+      expect(second.services.secrets.get(String(kept.id), 'password')).toBe('kept')
+      await second.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

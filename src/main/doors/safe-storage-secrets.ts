@@ -67,6 +67,11 @@ export class SafeStorageSecretStore implements SecretStore {
     this.save()
   }
 
+  nodeKeys(): string[] {
+    const sealed = Object.keys(this.sealed).map((k) => k.slice(0, k.lastIndexOf('/')))
+    return [...new Set([...this.memory.nodeKeys(), ...sealed])]
+  }
+
   private save(): void {
     // Write then rename, so a crash never leaves half a file.
     writeFileSync(`${this.file}.tmp`, JSON.stringify(this.sealed), { mode: 0o600 })

@@ -14,6 +14,8 @@ export interface SecretStore {
   set(nodeKey: string, kind: SecretKind, value: string): void
   /** Forgets every secret of the node. */
   delete(nodeKey: string): void
+  /** Every node that has a secret here (so the core can drop those of nodes that no longer exist). */
+  nodeKeys(): string[]
   describe(): SecretStoreInfo
 }
 
@@ -30,6 +32,10 @@ export class MemorySecretStore implements SecretStore {
 
   delete(nodeKey: string): void {
     for (const k of [...this.values.keys()]) if (k.startsWith(`${nodeKey}\0`)) this.values.delete(k)
+  }
+
+  nodeKeys(): string[] {
+    return [...new Set([...this.values.keys()].map((k) => k.slice(0, k.indexOf('\0'))))]
   }
 
   describe(): SecretStoreInfo {
