@@ -57,6 +57,14 @@ describe.skipIf(skip !== null)('host keys against a real sshd', () => {
     expect((t.debug.get('root') ?? []).join('\n')).not.toMatch(/USERAUTH_REQUEST|SERVICE_REQUEST/)
   }
 
+  /** How sshd ends the log of a connection that never authenticated. */
+  const PREAUTH_END = /(Connection closed by|Disconnected from|Received disconnect from) .*\[preauth\]/
+  /** Polls the sshd log until `re` shows up after `from` (sshd writes it a moment after the event). */
+  const waitForLog = async (from: number, re: RegExp): Promise<void> => {
+    for (let i = 0; i < 100 && !re.test(sshd.log(from)); i++) await new Promise((r) => setTimeout(r, 50))
+    expect(sshd.log(from)).toMatch(re)
+  }
+
   let first: TestPool
   it('unknown key: host_key_unknown with the ssh-keygen -lf fingerprint, nothing authenticated', async () => {
     first = make({ confirm: askThroughError })
@@ -66,7 +74,7 @@ describe.skipIf(skip !== null)('host keys against a real sshd', () => {
     expect(err.code).toBe('host_key_unknown')
     expect(err.detail).toMatchObject({ host: '127.0.0.1', port: sshd.port, algorithm: 'ssh-ed25519', fingerprint: sshd.fingerprint() })
     expect(sshd.fingerprint()).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/)
-    await new Promise((r) => setTimeout(r, 200)) // let sshd write its log line
+    await waitForLog(from, PREAUTH_END) // sshd logged the whole refused session
     expectNoAuth(first, from)
   })
 
@@ -94,7 +102,7 @@ describe.skipIf(skip !== null)('host keys against a real sshd', () => {
     expect(err.code).toBe('host_key_changed')
     expect(err.detail).toMatchObject({ oldFingerprint: oldFp, newFingerprint: newFp, host: '127.0.0.1', port: sshd.port })
     expect(String(err.detail?.hint)).toMatch(/replace/)
-    await new Promise((r) => setTimeout(r, 200))
+    await waitForLog(from, PREAUTH_END)
     expectNoAuth(first, from)
     first.trust.replace('127.0.0.1', sshd.port, newFp)
     expect((await execOk(first.pool, 'root', cmd('echo', 'ok'))).stdout).toBe('ok\n')
@@ -124,5 +132,63 @@ describe.skipIf(skip !== null)('host keys against a real sshd', () => {
     writeFileSync(path, `[127.0.0.1]:${sshd.port} ${pub[0]} ${readFileSync(`${sshd.clientKey}.pub`, 'utf8').split(' ')[1]}\n`)
     const wrong = make({ confirm: never, knownHostsPath: path })
     await expect(wrong.pool.connect('root')).rejects.toMatchObject({ code: 'host_key_changed', detail: { source: path } })
+  })
+
+  it('@revoked in known_hosts is checked first on every connection, even for a key already pinned', async () => {
+    const pub = readFileSync(`${sshd.hostKey}.pub`, 'utf8').split(' ')
+    const path = join(sshd.dir, 'known_hosts_revoked')
+    writeFileSync(path, '')
+    const t = make({ knownHostsPath: path })
+    expect((await t.pool.connect('root')).fingerprint).toBe(sshd.fingerprint())
+    expect(t.repo.get('127.0.0.1', sshd.port)?.fingerprint).toBe(sshd.fingerprint())
+    await t.pool.disconnect('root')
+
+    writeFileSync(path, `@revoked [127.0.0.1]:${sshd.port} ${pub[0]} ${pub[1]}\n`)
+    const from = sshd.logSize()
+    t.debug.set('root', [])
+    const err = (await t.pool.connect('root').catch((e: unknown) => e)) as MigLabError
+    expect(err).toBeInstanceOf(MigLabError)
+    expect(err.code).toBe('host_key_revoked')
+    expect(err.message).toMatch(/marked @revoked/)
+    expect(err.detail).toMatchObject({ fingerprint: sshd.fingerprint(), source: path, hint: expect.stringMatching(/new host key/) })
+    await waitForLog(from, PREAUTH_END)
+    expectNoAuth(t, from)
+    // Neither trust nor replace can pin a revoked key.
+    expect(() => t.trust.replace('127.0.0.1', sshd.port, sshd.fingerprint())).toThrow(expect.objectContaining({ code: 'host_key_revoked' }))
+    t.repo.forget('127.0.0.1', sshd.port)
+    await expect(t.pool.connect('root')).rejects.toMatchObject({ code: 'host_key_revoked' })
+    expect(() => t.trust.trust('127.0.0.1', sshd.port, sshd.fingerprint())).toThrow(expect.objectContaining({ code: 'host_key_revoked' }))
+    expect(t.repo.get('127.0.0.1', sshd.port)).toBeUndefined()
+  })
+
+  it('hostKeys.trust pins only from the unknown state: a key known_hosts contradicts is refused, replace is the way', async () => {
+    const path = join(sshd.dir, 'known_hosts_other')
+    const otherKey = readFileSync(`${sshd.clientKey}.pub`, 'utf8').split(' ')
+    writeFileSync(path, `[127.0.0.1]:${sshd.port} ${otherKey[0]} ${otherKey[1]}\n`)
+    const t = make({ confirm: askThroughError, knownHostsPath: path })
+    await expect(t.pool.connect('root')).rejects.toMatchObject({ code: 'host_key_changed', detail: { source: path } })
+    const err = (() => {
+      try {
+        t.trust.trust('127.0.0.1', sshd.port, sshd.fingerprint())
+      } catch (e) {
+        return e as MigLabError
+      }
+    })()
+    expect(err?.code).toBe('host_key_changed')
+    expect(err?.message).toMatch(/lists another key/)
+    expect(String(err?.detail?.hint)).toMatch(/replace the trusted key/)
+    expect(t.repo.get('127.0.0.1', sshd.port)).toBeUndefined()
+    await expect(t.pool.connect('root')).rejects.toMatchObject({ code: 'host_key_changed' })
+
+    // Pinned in MigLab to another key: trust refuses too.
+    const pinned = make({ confirm: askThroughError, knownHostsPath: null })
+    pinned.repo.trust({ host: '127.0.0.1', port: sshd.port, algorithm: 'ssh-ed25519', fingerprint: 'SHA256:' + 'B'.repeat(43), key: otherKey[1] })
+    await expect(pinned.pool.connect('root')).rejects.toMatchObject({ code: 'host_key_changed' })
+    expect(() => pinned.trust.trust('127.0.0.1', sshd.port, sshd.fingerprint())).toThrow(expect.objectContaining({ code: 'host_key_changed' }))
+
+    // The explicit, confirmed replace path works.
+    t.trust.replace('127.0.0.1', sshd.port, sshd.fingerprint())
+    writeFileSync(path, '')
+    expect((await t.pool.connect('root')).fingerprint).toBe(sshd.fingerprint())
   })
 })

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3'
 import { rmSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createCore } from '../src/main/core'
-import { migrations } from '../src/main/store/migrations'
+import { autoincrementIds, migrations } from '../src/main/store/migrations'
 import { dbPathIn } from '../src/main/paths'
 import { openDb } from '../src/main/store/db'
 import { tempDir } from './helpers'
@@ -58,5 +58,89 @@ describe('SQLite store', () => {
     const jobs = await second.handlers['jobs.list']({})
     expect(jobs[0]).toMatchObject({ id: 'j1', status: 'interrupted', error: { code: 'interrupted' } })
     await second.close()
+  })
+})
+
+describe('ids are never reused (AUTOINCREMENT migration)', () => {
+  const step = migrations.indexOf(autoincrementIds)
+
+  /** A database as the MigLab before the AUTOINCREMENT step left it, with rows in every table. */
+  function oldDatabase(path: string): void {
+    const raw = new Database(path)
+    raw.pragma('foreign_keys = ON')
+    for (const m of migrations.slice(0, step)) {
+      if (typeof m === 'string') raw.exec(m)
+      else m(raw)
+    }
+    raw.pragma(`user_version = ${step}`)
+    raw.exec(`
+      INSERT INTO labs (id, name, kind, created_at) VALUES (1, 'lab-a', 'real', 't'), (2, 'lab-b', 'real', 't');
+      INSERT INTO nodes (id, lab_id, name, host, user, auth, created_at) VALUES
+        (1, 1, 'n1', '10.0.0.1', 'root', '{"kind":"agent"}', 't'),
+        (2, 1, 'n2', '10.0.0.2', 'root', '{"kind":"agent"}', 't'),
+        (3, 2, 'n3', '10.0.0.3', 'root', '{"kind":"agent"}', 't');
+      INSERT INTO setup_steps (lab_id, wizard, step, node_id, status, at) VALUES (1, 'w', 's', 2, 'ok', 't');
+      INSERT INTO runs (id, lab_id, vm, strategy, workload, status, started_at) VALUES (1, 1, 'vm', 'precopy', 'idle', 'done', 't');
+      INSERT INTO samples (run_id, t_ms, series, value) VALUES (1, 5, 'x', 1);
+      INSERT INTO events (run_id, t_ms, kind) VALUES (1, 5, 'start');
+      INSERT INTO tags (run_id, tag) VALUES (1, 'keep');
+      INSERT INTO notes (run_id, text, at) VALUES (1, 'note', 't');
+      INSERT INTO transcripts (node_id, run_id, title, text, at) VALUES (2, 1, 'tr', 'text', 't');
+    `)
+    raw.close()
+  }
+
+  it('upgrades an old database with rows: every row, id and reference kept, foreign keys still enforced', () => {
+    expect(step).toBeGreaterThan(0)
+    const path = dbPathIn(dir())
+    oldDatabase(path)
+    const db = openDb(path)
+    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length)
+    for (const t of ['labs', 'nodes', 'runs']) {
+      const sql = (db.prepare("SELECT sql FROM sqlite_master WHERE name = ?").get(t) as { sql: string }).sql
+      expect(sql, t).toMatch(/id INTEGER PRIMARY KEY AUTOINCREMENT/)
+    }
+    expect(db.prepare('SELECT id, name FROM nodes ORDER BY id').all()).toEqual([
+      { id: 1, name: 'n1' },
+      { id: 2, name: 'n2' },
+      { id: 3, name: 'n3' },
+    ])
+    expect(db.prepare('SELECT node_id FROM setup_steps').all()).toEqual([{ node_id: 2 }])
+    expect(db.prepare('SELECT node_id, run_id FROM transcripts').all()).toEqual([{ node_id: 2, run_id: 1 }])
+    expect(db.prepare('SELECT (SELECT count(*) FROM samples) s, (SELECT count(*) FROM events) e, (SELECT count(*) FROM tags) t, (SELECT count(*) FROM notes) n').get()).toEqual({ s: 1, e: 1, t: 1, n: 1 })
+    expect(db.pragma('foreign_key_check')).toEqual([])
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1)
+    // The children still point at the rebuilt tables: cascades work.
+    expect((db.pragma('foreign_key_list(setup_steps)') as { table: string }[]).map((f) => f.table).sort()).toEqual(['labs', 'nodes'])
+    db.prepare('DELETE FROM nodes WHERE id = 2').run()
+    expect(db.prepare('SELECT count(*) n FROM setup_steps').get()).toEqual({ n: 0 })
+    expect(db.prepare('SELECT node_id FROM transcripts').all()).toEqual([{ node_id: null }])
+    db.prepare('DELETE FROM runs WHERE id = 1').run()
+    expect(db.prepare('SELECT count(*) n FROM samples').get()).toEqual({ n: 0 })
+    expect(() => db.prepare("INSERT INTO nodes (lab_id, name, host, user, auth, created_at) VALUES (99, 'x', 'h', 'u', '{}', 't')").run()).toThrow(/FOREIGN KEY/)
+    db.close()
+  })
+
+  it('a removed node, lab or run never gives its id to a new one (also after an upgrade)', () => {
+    const path = dbPathIn(dir())
+    oldDatabase(path)
+    const db = openDb(path)
+    const insertNode = (name: string) =>
+      Number(db.prepare("INSERT INTO nodes (lab_id, name, host, user, auth, created_at) VALUES (1, ?, 'h', 'u', '{}', 't')").run(name).lastInsertRowid)
+    db.prepare('DELETE FROM nodes WHERE id = 3').run()
+    expect(insertNode('new')).toBe(4)
+    db.prepare('DELETE FROM nodes WHERE id = 4').run()
+    expect(insertNode('newer')).toBe(5)
+    db.prepare('DELETE FROM labs WHERE id = 2').run()
+    expect(Number(db.prepare("INSERT INTO labs (name, kind, created_at) VALUES ('c', 'real', 't')").run().lastInsertRowid)).toBe(3)
+    db.prepare('DELETE FROM runs WHERE id = 1').run()
+    expect(Number(db.prepare("INSERT INTO runs (vm, strategy, workload, status, started_at) VALUES ('v', 'p', 'w', 'done', 't')").run().lastInsertRowid)).toBe(2)
+    db.close()
+    // A fresh database too.
+    const fresh = openDb(dbPathIn(dir()))
+    fresh.prepare("INSERT INTO labs (name, kind, created_at) VALUES ('a', 'real', 't')").run()
+    fresh.prepare('DELETE FROM labs').run()
+    expect(Number(fresh.prepare("INSERT INTO labs (name, kind, created_at) VALUES ('b', 'real', 't')").run().lastInsertRowid)).toBe(2)
+    fresh.close()
   })
 })

@@ -46,6 +46,18 @@ export interface Core {
 }
 
 /** The composition root: opens the store, reconciles what a crash left, and wires every area's handlers. */
+/**
+ * Secrets of nodes the database no longer has (removed while the secret store could not be
+ * written, or a history replaced under a kept secrets file) are deleted, so they can never be
+ * offered to another node.
+ */
+function forgetOrphanSecrets(secrets: SecretStore, nodes: NodesRepo): void {
+  for (const key of secrets.nodeKeys()) {
+    const id = Number(key)
+    if (!Number.isInteger(id) || !nodes.get(id)) secrets.delete(key)
+  }
+}
+
 export function createCore(options: CoreOptions): Core {
   const dbPath = dbPathIn(options.dataDir)
   const db = openDb(dbPath)
@@ -78,6 +90,7 @@ export function createCore(options: CoreOptions): Core {
   }
   jobsRepo.markInterrupted()
   reconcileInterrupted(db, services.runs)
+  forgetOrphanSecrets(secrets, nodes)
 
   const handlers: Handlers = {
     ...appHandlers(services),

@@ -144,12 +144,21 @@ export interface RunSummary {
   tags: string[]
 }
 
+/** Where node passwords and passphrases are kept, in words the UI shows next to the fields. */
+export interface SecretStoreInfo {
+  /** 'memory': gone when MigLab stops; 'keyring': sealed by the OS keyring in a file. */
+  kind: 'memory' | 'keyring'
+  /** One sentence for the user. */
+  note: string
+}
+
 export interface AppInfo {
   version: string
   door: 'desktop' | 'browser'
   dataDir: string
   dbPath: string
   platform: string
+  secrets: SecretStoreInfo
 }
 
 export interface DoctorCheck {

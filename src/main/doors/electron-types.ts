@@ -52,6 +52,11 @@ export interface HeadersDetails {
 
 export interface SafeStorageLike {
   isEncryptionAvailable(): boolean
+  /**
+   * Linux only (after app ready): 'basic_text' | 'gnome_libsecret' | 'kwallet' | 'kwallet5' |
+   * 'kwallet6' | 'unknown'. `basic_text` encrypts with a key hard-coded in Chromium: not a keyring.
+   */
+  getSelectedStorageBackend?(): string
   encryptString(plain: string): Buffer
   decryptString(sealed: Buffer): string
 }

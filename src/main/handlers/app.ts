@@ -12,7 +12,7 @@ const version = (): string =>
 
 export function appHandlers(s: Services): AppHandlers {
   return {
-    'app.info': async () => ({ version: version(), door: s.door, dataDir: s.dataDir, dbPath: s.dbPath, platform: `${process.platform} ${process.arch}` }),
+    'app.info': async () => ({ version: version(), door: s.door, dataDir: s.dataDir, dbPath: s.dbPath, platform: `${process.platform} ${process.arch}`, secrets: s.secrets.describe() }),
     'doctor.run': () => runDoctor(),
     'labs.list': async () => s.labs.list(),
     'labs.create': async ({ name, description, hypervisor }) => {

@@ -6,11 +6,23 @@ import { runPreflight } from '../preflight/run'
 import type { Services } from '../services'
 import type { SecretStore } from '../ssh/secrets'
 import { importSshConfig } from '../ssh/ssh-config-import'
+import { expandHome } from '../ssh/paths'
 import { nodeKey } from '../ssh/targets'
+import { readUserFileIfPresent } from '../ssh/user-file'
 import type { TrustedKey } from '../store/hostkeys'
 
 type NodeHandlers = { [M in keyof NodeResults]: (input: ParsedInput<M>) => Promise<NodeResults[M]> }
 type AuthInput = ParsedInput<'nodes.add'>['auth']
+
+/**
+ * A key path is checked when it is entered (a FIFO, a device, a symlink, a huge file or this
+ * machine's host key is refused at once); a key that does not exist yet is accepted, and the
+ * same check runs again at every login.
+ */
+function checkKeyPath(auth: AuthInput | undefined): void {
+  if (auth?.kind !== 'key') return
+  readUserFileIfPresent(expandHome(auth.keyPath), { code: 'key_unreadable', what: 'a private key', hint: 'Change the key path.' })
+}
 
 /** What the database may hold: the kind and key path, never the password or passphrase. */
 const publicAuth = (auth: AuthInput): NodeAuth => (auth.kind === 'key' ? { kind: 'key', keyPath: auth.keyPath } : { kind: auth.kind })
@@ -22,6 +34,10 @@ function saveSecrets(secrets: SecretStore, key: string, auth: AuthInput): void {
   if (auth.kind === 'key' && auth.passphrase !== undefined) secrets.set(key, 'passphrase', auth.passphrase)
 }
 
+/** Same host, port, user and way of signing in: a stored secret still belongs to it. */
+const sameAccount = (a: LabNode, b: LabNode): boolean =>
+  a.host === b.host && a.port === b.port && a.user === b.user && JSON.stringify(a.auth) === JSON.stringify(b.auth) && a.jumpHost === b.jumpHost
+
 const publicKey = ({ host, port, algorithm, fingerprint, trustedAt }: TrustedKey): TrustedHostKey => ({ host, port, algorithm, fingerprint, trustedAt })
 
 export function nodeHandlers(s: Services): NodeHandlers {
@@ -32,6 +48,11 @@ export function nodeHandlers(s: Services): NodeHandlers {
       throw new MigLabError('node_not_found', `The jump host "${jumpHost}" is not a node of this lab.`, { hint: 'Add the jump host as a node first.' })
     }
   }
+  /** The node's connection and those of nodes that hop through it (they tunnel over it). */
+  const closeConnections = async (node: LabNode): Promise<void> => {
+    const through = s.labs.get(node.labId)?.nodes.filter((n) => n.jumpHost === node.name) ?? []
+    await Promise.all([node, ...through].map((n) => s.ssh.disconnect(nodeKey(n.id))))
+  }
   const changed = (node: LabNode): LabNode => {
     s.bus.emit({ type: 'labs.changed' })
     return node
@@ -41,6 +62,7 @@ export function nodeHandlers(s: Services): NodeHandlers {
     'nodes.add': async ({ labId, name, host, port, user, auth, jumpHost }) => {
       if (!s.labs.get(labId)) throw new MigLabError('lab_not_found', `No lab with id ${labId}.`, { hint: 'Reload the Labs page.' })
       checkJump(labId, name, jumpHost)
+      checkKeyPath(auth)
       const node = s.nodes.add(labId, { name, host, port, user, auth: publicAuth(auth), ...(jumpHost ? { jumpHost } : {}) })
       saveSecrets(s.secrets, nodeKey(node.id), auth)
       return changed(node)
@@ -50,6 +72,7 @@ export function nodeHandlers(s: Services): NodeHandlers {
       const name = fields.name ?? cur.name
       const jump = jumpHost === null ? undefined : (jumpHost ?? cur.jumpHost)
       checkJump(cur.labId, name, jump)
+      checkKeyPath(auth)
       const key = nodeKey(nodeId)
       const node = s.nodes.update(nodeId, {
         name,
@@ -59,8 +82,12 @@ export function nodeHandlers(s: Services): NodeHandlers {
         auth: auth ? publicAuth(auth) : cur.auth,
         ...(jump ? { jumpHost: jump } : {}),
       })
+      // A password or passphrase belongs to the account and key it was entered for: sent to a
+      // changed host, user or key it could leak. New settings without a new secret drop the old one.
       if (auth) saveSecrets(s.secrets, key, auth)
-      await s.ssh.disconnect(key)
+      else if (!sameAccount(cur, node)) s.secrets.delete(key)
+      // The database already holds the new settings, so no dial from here on uses the old ones.
+      await closeConnections(cur)
       return changed(node)
     },
     'nodes.remove': async ({ nodeId }) => {
@@ -70,9 +97,11 @@ export function nodeHandlers(s: Services): NodeHandlers {
       const via = lab?.nodes.find((n) => n.jumpHost === node.name)
       if (via) throw new MigLabError('node_in_use', `Node "${via.name}" uses "${node.name}" as its jump host.`, { hint: `Change the jump host of "${via.name}" first.` })
       const key = nodeKey(nodeId)
-      await s.ssh.disconnect(key)
-      s.secrets.delete(key)
+      // Row first, so no call that starts meanwhile can dial the node again; then its secrets and
+      // its live connection (with every shell and command on it).
       const removed = s.nodes.remove(nodeId)
+      s.secrets.delete(key)
+      await s.ssh.disconnect(key)
       s.bus.emit({ type: 'labs.changed' })
       return { removed }
     },

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { MigLabError } from '../../shared/errors'
 import type { HostKeysRepo, TrustedKey } from '../store/hostkeys'
 import { algorithmOf, fingerprintOf } from './fingerprint'
 import { lookupKnownHosts } from './known-hosts'
+import { readUserFileIfPresent } from './user-file'
 
 /** A host key as the user sees it: the fingerprint is exactly what `ssh-keygen -lf` prints. */
 export interface HostKeyInfo {
@@ -57,20 +57,25 @@ export class HostTrust {
     return { hostVerifier, refusal: () => refusal }
   }
 
-  /** Resolves when `key` may be used for host:port; throws a MigLabError otherwise. */
+  /**
+   * Resolves when `key` may be used for host:port; throws a MigLabError otherwise. A key marked
+   * `@revoked` in known_hosts is refused first, on every connection, even when it is pinned.
+   */
   async check(host: string, port: number, key: Buffer): Promise<void> {
     const info: HostKeyInfo = { host, port, algorithm: algorithmOf(key), fingerprint: fingerprintOf(key) }
     const b64 = key.toString('base64')
+    const verdict = lookupKnownHosts(this.readKnownHosts(), host, port, key)
+    const seen = (): void => void this.seen.set(`${host}:${port}`, { algorithm: info.algorithm, fingerprint: info.fingerprint, key: b64 })
+    if (verdict.kind === 'revoked') {
+      seen() // so a later trust/replace of it is refused as revoked, by name
+      throw this.revoked(info)
+    }
     const trusted = this.opts.repo.get(host, port)
     if (trusted?.key === b64) return
-    this.seen.set(`${host}:${port}`, { algorithm: info.algorithm, fingerprint: info.fingerprint, key: b64 })
+    seen()
     if (trusted) throw changed(info, trusted.fingerprint, 'MigLab')
 
-    const verdict = lookupKnownHosts(this.readKnownHosts(), host, port, key)
     if (verdict.kind === 'match') return this.pin(info, b64)
-    if (verdict.kind === 'revoked') {
-      throw new MigLabError('host_key_revoked', `The host key of ${host}:${port} is marked @revoked in ${this.knownHostsPath}.`, { ...info })
-    }
     if (verdict.kind === 'mismatch') throw changed(info, fingerprintOf(verdict.keys[0]), this.knownHostsPath ?? 'known_hosts')
 
     if (!(await this.opts.confirm(info))) {
@@ -79,7 +84,11 @@ export class HostTrust {
     this.pin(info, b64)
   }
 
-  /** The user accepted an unknown key: pin exactly the fingerprint they saw. */
+  /**
+   * The user accepted an unknown key: pin exactly the fingerprint they saw. Only from the unknown
+   * state: when MigLab or known_hosts already names another key for the host (or revoked this
+   * one), trusting is refused — a changed key goes through `replace`, which the user confirms.
+   */
   trust(host: string, port: number, fingerprint: string): TrustedKey {
     const current = this.opts.repo.get(host, port)
     if (current && current.fingerprint !== fingerprint) {
@@ -91,7 +100,21 @@ export class HostTrust {
         hint: 'Use "replace" to swap the trusted key after checking it.',
       })
     }
-    return current ?? this.pinSeen(host, port, fingerprint)
+    if (current) return current
+    const seen = this.seenKey(host, port, fingerprint)
+    const verdict = lookupKnownHosts(this.readKnownHosts(), host, port, Buffer.from(seen.key, 'base64'))
+    if (verdict.kind === 'mismatch') {
+      const listed = fingerprintOf(verdict.keys[0])
+      throw new MigLabError('host_key_changed', `${this.knownHostsPath} lists another key for ${host}:${port} (${listed}), so MigLab will not trust ${fingerprint} on first use.`, {
+        host,
+        port,
+        oldFingerprint: listed,
+        newFingerprint: fingerprint,
+        source: this.knownHostsPath,
+        hint: replaceHint,
+      })
+    }
+    return this.pinSeen(host, port, fingerprint)
   }
 
   /** The user confirmed a changed key: replace the trusted one with exactly that fingerprint. */
@@ -100,6 +123,16 @@ export class HostTrust {
   }
 
   private pinSeen(host: string, port: number, fingerprint: string): TrustedKey {
+    const seen = this.seenKey(host, port, fingerprint)
+    const key = Buffer.from(seen.key, 'base64')
+    if (lookupKnownHosts(this.readKnownHosts(), host, port, key).kind === 'revoked') throw this.revoked({ host, port, algorithm: seen.algorithm, fingerprint })
+    this.opts.repo.trust({ host, port, ...seen })
+    this.seen.delete(`${host}:${port}`)
+    return this.opts.repo.get(host, port)!
+  }
+
+  /** The key host:port last presented, if it has exactly that fingerprint. */
+  private seenKey(host: string, port: number, fingerprint: string): { algorithm: string; fingerprint: string; key: string } {
     const seen = this.seen.get(`${host}:${port}`)
     if (!seen || seen.fingerprint !== fingerprint) {
       throw new MigLabError('host_key_not_seen', `MigLab has not been shown the key ${fingerprint} by ${host}:${port}.`, {
@@ -110,9 +143,19 @@ export class HostTrust {
         hint: 'Connect to the node again and check the fingerprint it presents now.',
       })
     }
-    this.opts.repo.trust({ host, port, ...seen })
-    this.seen.delete(`${host}:${port}`)
-    return this.opts.repo.get(host, port)!
+    return seen
+  }
+
+  private revoked(info: HostKeyInfo): MigLabError {
+    return new MigLabError(
+      'host_key_revoked',
+      `The host key of ${info.host}:${info.port} (${info.fingerprint}) is marked @revoked in ${this.knownHostsPath}; MigLab refused to connect.`,
+      {
+        ...info,
+        source: this.knownHostsPath,
+        hint: 'A revoked key must not be used: give the node a new host key (ssh-keygen -A after removing the old one), or, if the @revoked line is a mistake, delete it from known_hosts.',
+      },
+    )
   }
 
   private pin(info: HostKeyInfo, b64: string): void {
@@ -120,14 +163,23 @@ export class HostTrust {
     this.seen.delete(`${info.host}:${info.port}`)
   }
 
+  /**
+   * known_hosts, read safely (a regular file of at most 16 MiB). Absent is the common case on a
+   * fresh machine; one that cannot be read safely fails the connection, since its @revoked lines
+   * could not be checked.
+   */
   private readKnownHosts(): string {
     if (!this.knownHostsPath) return ''
-    try {
-      return readFileSync(this.knownHostsPath, 'utf8')
-    } catch {
-      return '' // no known_hosts is the common case on a fresh machine
-    }
+    const text = readUserFileIfPresent(this.knownHostsPath, {
+      code: 'known_hosts_unreadable',
+      what: 'known_hosts',
+      maxBytes: 16 * 1024 * 1024,
+      followSymlink: true,
+      hint: 'MigLab checks it for @revoked keys before every connection; fix or move the file.',
+    })
+    return text?.toString('utf8') ?? ''
   }
+
 }
 
 function changed(info: HostKeyInfo, oldFingerprint: string, source: string): MigLabError {

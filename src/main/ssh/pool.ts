@@ -1,5 +1,4 @@
 import { connect as netConnect, type Socket } from 'node:net'
-import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import ssh2 from 'ssh2'
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2'
@@ -9,6 +8,7 @@ import { algorithmOf, fingerprintOf } from './fingerprint'
 import type { HostTrust } from './host-trust'
 import { expandHome } from './paths'
 import type { SecretStore } from './secrets'
+import { readUserFile } from './user-file'
 
 /** Where and how to reach one node. */
 export interface SshTarget {
@@ -56,7 +56,7 @@ interface Entry {
 
 // Errors another try cannot fix: reconnecting stops at once.
 const PERMANENT = new Set([
-  'host_key_changed', 'host_key_unknown', 'host_key_rejected', 'host_key_revoked', 'auth_failed',
+  'host_key_changed', 'host_key_unknown', 'host_key_rejected', 'host_key_revoked', 'known_hosts_unreadable', 'auth_failed',
   'key_unreadable', 'key_unusable', 'secret_missing', 'ssh_agent_missing', 'node_not_found', 'jump_cycle',
 ])
 
@@ -131,6 +131,11 @@ export class SshPool {
         throw new MigLabError('channel_failed', `Cannot open an SSH channel to node ${nodeKey}: ${(err as Error).message}`)
       }
     }
+  }
+
+  /** Whether the pool holds a connection (or a dial) for the node. */
+  has(nodeKey: string): boolean {
+    return this.entries.has(nodeKey)
   }
 
   /** Closes the node's connection; the next use dials again (e.g. after its settings changed). */
@@ -267,14 +272,7 @@ export class SshPool {
     switch (t.auth.kind) {
       case 'key': {
         const path = expandHome(t.auth.keyPath ?? '')
-        let privateKey: Buffer
-        try {
-          privateKey = readFileSync(path)
-        } catch (err) {
-          throw new MigLabError('key_unreadable', `Cannot read the private key ${path} for ${where}: ${(err as Error).message}`, {
-            hint: 'Check the key path in the node settings.',
-          })
-        }
+        const privateKey = readUserFile(path, { code: 'key_unreadable', what: `the private key for ${where}`, hint: 'Change the key path in the node settings.' })
         const passphrase = this.o.secrets.get(nodeKey, 'passphrase')
         // Parsed here so a missing or wrong passphrase gets its own error rather than a failed login.
         if (ssh2.utils.parseKey(privateKey, passphrase) instanceof Error) {

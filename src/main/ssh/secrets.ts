@@ -1,3 +1,5 @@
+import type { SecretStoreInfo } from '../../shared/domain'
+
 /** Which secret of a node: the login password (also used for sudo) or the private key's passphrase. */
 export type SecretKind = 'password' | 'passphrase'
 
@@ -5,11 +7,16 @@ export type SecretKind = 'password' | 'passphrase'
  * Where node secrets live: never SQLite, never logs. Browser mode and the CLI keep them in memory
  * for the session; the desktop door seals them with Electron safeStorage (doors/safe-storage-secrets).
  */
+export type { SecretStoreInfo }
+
 export interface SecretStore {
   get(nodeKey: string, kind: SecretKind): string | undefined
   set(nodeKey: string, kind: SecretKind, value: string): void
   /** Forgets every secret of the node. */
   delete(nodeKey: string): void
+  /** Every node that has a secret here (so the core can drop those of nodes that no longer exist). */
+  nodeKeys(): string[]
+  describe(): SecretStoreInfo
 }
 
 export class MemorySecretStore implements SecretStore {
@@ -25,5 +32,13 @@ export class MemorySecretStore implements SecretStore {
 
   delete(nodeKey: string): void {
     for (const k of [...this.values.keys()]) if (k.startsWith(`${nodeKey}\0`)) this.values.delete(k)
+  }
+
+  nodeKeys(): string[] {
+    return [...new Set([...this.values.keys()].map((k) => k.slice(0, k.indexOf('\0'))))]
+  }
+
+  describe(): SecretStoreInfo {
+    return { kind: 'memory', note: 'Passwords and passphrases are kept in memory only for this session; they are never written to disk.' }
   }
 }

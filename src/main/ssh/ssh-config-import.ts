@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs'
 import { homedir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import SSHConfig from 'ssh-config'
 import type { SshConfigCandidate } from '../../shared/domain'
-import { MigLabError } from '../../shared/errors'
 import { expandHome } from './paths'
+import { readUserFile } from './user-file'
 
 const WILDCARD = /[*?!]/
 
@@ -17,12 +16,7 @@ const first = (v: string | string[] | undefined): string | undefined => (Array.i
  */
 export function importSshConfig(path = join(homedir(), '.ssh', 'config')): SshConfigCandidate[] {
   const file = expandHome(path)
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw new MigLabError('ssh_config_unreadable', `Cannot read ${file}: ${(err as Error).message}`, { hint: 'Check the path.' })
-  }
+  const text = readUserFile(file, { code: 'ssh_config_unreadable', what: 'an SSH config' }).toString('utf8')
   const config = SSHConfig.parse(text)
   const aliases: string[] = []
   for (const line of config) {

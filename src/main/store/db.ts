@@ -26,11 +26,28 @@ function migrate(db: Db): void {
       { hint: 'Update MigLab, or point MIGLAB_DATA_DIR at another folder.' },
     )
   }
-  for (let v = current; v < migrations.length; v++) {
-    db.transaction(() => {
-      db.exec(migrations[v])
-      db.pragma(`user_version = ${v + 1}`)
-    })()
+  if (current === migrations.length) return
+  // Table rebuilds drop and recreate tables other tables point at: with foreign keys on, the drop
+  // would cascade. They are off while migrating (the pragma is a no-op inside a transaction), and
+  // each step must leave every reference valid before it commits.
+  db.pragma('foreign_keys = OFF')
+  try {
+    for (let v = current; v < migrations.length; v++) {
+      db.transaction(() => {
+        const step = migrations[v]
+        if (typeof step === 'string') db.exec(step)
+        else step(db)
+        const broken = db.pragma('foreign_key_check') as unknown[]
+        if (broken.length) {
+          throw new MigLabError('db_migration_failed', `Upgrading the history database to schema ${v + 1} would break ${broken.length} references; nothing was changed.`, {
+            hint: 'Keep a copy of the database file and report this; the previous MigLab version still opens it.',
+          })
+        }
+        db.pragma(`user_version = ${v + 1}`)
+      })()
+    }
+  } finally {
+    db.pragma('foreign_keys = ON')
   }
 }
 

@@ -1,8 +1,27 @@
+import type Database from 'better-sqlite3'
+
+/**
+ * One schema step: SQL, or code for steps SQL alone cannot express (a table rebuild that must
+ * keep whatever columns earlier steps added). Each runs in its own transaction with foreign keys
+ * off, and the whole database must pass `foreign_key_check` before it commits (see db.ts).
+ */
+export type Migration = string | ((db: Database.Database) => void)
+
 /**
  * Ordered schema migrations. Append only: a shipped migration is never edited, because users'
  * databases already ran it. `user_version` records how many have been applied.
  */
-export const migrations: string[] = [
+/**
+ * Ids are never reused: a removed node's id must not name a new node (its pooled connection,
+ * secrets, caches and transcripts were keyed by it). SQLite adds AUTOINCREMENT only by rebuilding
+ * the table; the rebuild copies the table's current definition, so columns other steps added stay.
+ */
+function autoincrementIds(db: Database.Database): void {
+  for (const table of ['labs', 'nodes', 'runs']) addAutoincrement(db, table)
+}
+export { autoincrementIds }
+
+export const migrations: Migration[] = [
   `
   CREATE TABLE labs (
     id INTEGER PRIMARY KEY,
@@ -120,4 +139,25 @@ export const migrations: string[] = [
     at TEXT NOT NULL
   );
   `,
+  autoincrementIds,
 ]
+
+/**
+ * Rebuilds `table` with `id INTEGER PRIMARY KEY AUTOINCREMENT`, keeping every row, id and column.
+ * Needs foreign keys off (db.ts does it): dropping the old table must not cascade to its children.
+ */
+export function addAutoincrement(db: Database.Database, table: string): void {
+  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) as { sql: string } | undefined
+  if (!row) throw new Error(`addAutoincrement: no table ${table}`)
+  if (/\bAUTOINCREMENT\b/i.test(row.sql)) return
+  const pk = /\bid\s+INTEGER\s+PRIMARY\s+KEY\b/i
+  const head = new RegExp(`^CREATE\\s+TABLE\\s+("?)${table}\\1\\s*\\(`, 'i')
+  if (!pk.test(row.sql) || !head.test(row.sql)) throw new Error(`addAutoincrement: unexpected definition of ${table}`)
+  const temp = `${table}_autoincrement`
+  const indexes = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").all(table) as { sql: string }[]
+  db.exec(row.sql.replace(head, `CREATE TABLE "${temp}" (`).replace(pk, 'id INTEGER PRIMARY KEY AUTOINCREMENT'))
+  db.exec(`INSERT INTO "${temp}" SELECT * FROM "${table}"`)
+  db.exec(`DROP TABLE "${table}"`)
+  db.exec(`ALTER TABLE "${temp}" RENAME TO "${table}"`)
+  for (const i of indexes) db.exec(i.sql)
+}

@@ -1,14 +1,15 @@
 import { useState, type FormEvent } from 'react'
 import type { SshConfigCandidate } from '../../../shared/domain'
 import type { ApiError } from '../../../shared/errors'
-import { asApiError, useApi } from '../api'
+import { asApiError, useApi, useCall } from '../api'
 import { ErrorBox } from '../ErrorBox'
 
 type AuthKind = 'key' | 'agent' | 'password'
 
-/** Add a node by hand or from ~/.ssh/config. Passwords and passphrases go to memory only. */
+/** Add a node by hand or from ~/.ssh/config. Where passwords go (memory or OS keyring) is said under the fields. */
 export function AddNodeForm({ labId, onAdded }: { labId: number; onAdded: () => void }) {
   const api = useApi()
+  const info = useCall('app.info', {})
   const [f, setF] = useState({ name: '', host: '', port: '22', user: 'root', auth: 'key' as AuthKind, keyPath: '~/.ssh/id_ed25519', secret: '', jumpHost: '' })
   const [error, setError] = useState<ApiError>()
   const [candidates, setCandidates] = useState<SshConfigCandidate[]>()
@@ -90,7 +91,11 @@ export function AddNodeForm({ labId, onAdded }: { labId: number; onAdded: () => 
           <input value={f.jumpHost} onChange={set('jumpHost')} placeholder="optional" />
         </label>
       </div>
-      <p className="muted small">Passwords and passphrases stay in memory for this session; they are never written to disk.</p>
+      {info.data && (
+        <p className="muted small" data-testid="secrets-note" data-kind={info.data.secrets.kind}>
+          {info.data.secrets.note}
+        </p>
+      )}
       {error && <ErrorBox error={error} />}
       <div className="actions">
         <button className="primary" type="submit">
