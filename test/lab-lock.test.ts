@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { withLock } from '../src/main/lab/lock'
+import { withLabLock as withLock } from '../src/main/lab/lock'
 import { tempDir } from './helpers'
 
 const dir = tempDir()

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -81,6 +82,15 @@ describe.skipIf(!!reason)('migration over the demo lab through real SSH', () => 
       repetitions: 3,
       params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000 },
     })
+    // Meanwhile the CLI, another MigLab process on the same history, wants the same VM: refused, and its
+    // start must not mark this process's running runs as interrupted.
+    const cli = spawnSync(process.execPath, [join(__dirname, '..', 'bin/miglab.mjs'), 'run', '--lab', 'demo', '--vm', DEMO_VM, '--from', a, '--to', b, '--reps', '1'], {
+      env: { ...process.env, MIGLAB_DATA_DIR: dataDir, MIGLAB_DEMO_PREFIX: PREFIX },
+      encoding: 'utf8',
+      timeout: 120_000,
+    })
+    expect(cli.status, cli.stderr).toBe(1)
+    expect(cli.stderr).toMatch(/VM "guest" of lab demo is being migrated by another MigLab process/)
     const done = await core.services.jobs.wait(job.id)
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded')
     const summaries = (await core.handlers['runs.list']({ labId })).reverse()

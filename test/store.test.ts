@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
 import { rmSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
+import { selfIdentity } from '../src/main/util/process-identity'
 import { createCore } from '../src/main/core'
 import { autoincrementIds, migrations } from '../src/main/store/migrations'
 import { dbPathIn } from '../src/main/paths'
@@ -58,6 +59,22 @@ describe('SQLite store', () => {
     const jobs = await second.handlers['jobs.list']({})
     expect(jobs[0]).toMatchObject({ id: 'j1', status: 'interrupted', error: { code: 'interrupted' } })
     await second.close()
+  })
+
+  it("a second MigLab process starting on the same history leaves the running jobs and runs of a live one alone", async () => {
+    const dataDir = dir()
+    const first = createCore({ dataDir, door: 'browser' })
+    const { db } = first.services
+    // A job of a live process (this one), and one of a process that is gone (its start time differs).
+    const dead = selfIdentity().replace(/:\d+$/, ':1')
+    db.prepare("INSERT INTO jobs (id, kind, title, status, started_at, owner) VALUES ('live', 'experiment', 'x', 'running', 't', ?), ('gone', 'experiment', 'y', 'running', 't', ?)").run(selfIdentity(), dead)
+    for (const job of ['live', 'gone']) db.prepare("INSERT INTO runs (job_id, vm, strategy, workload, status, started_at) VALUES (?, 'guest', 'precopy', 'idle', 'running', ?)").run(job, new Date().toISOString())
+    const second = createCore({ dataDir, door: 'browser' })
+    const status = (sql: string) => second.services.db.prepare(sql).pluck().all()
+    expect(status("SELECT status FROM jobs ORDER BY id")).toEqual(['interrupted', 'running'])
+    expect(status("SELECT status FROM runs ORDER BY job_id")).toEqual(['interrupted', 'running'])
+    await second.close()
+    await first.close()
   })
 })
 

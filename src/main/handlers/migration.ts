@@ -9,7 +9,10 @@ import type { DemoLab } from '../lab/demo-lab'
 import { ensureGuestImage } from '../lab/guest-image'
 import { compareRuns } from '../migration/compare'
 import { DEMO_VM, demoVmSpec } from '../migration/demo-vm'
+import { join } from 'node:path'
+import { safeId } from '../util/safe-id'
 import { recoverPlacement } from '../migration/recover'
+import { withLock } from '../util/file-lock'
 import { runExperiment } from '../migration/runner'
 import type { Services } from '../services'
 import { nodeKey } from '../ssh/targets'
@@ -129,8 +132,14 @@ export function migrationHandlers(s: Services): MigrationHandlers {
         })
       }
       const title = `Experiment: ${input.vm} ${from.name} → ${to.name}, ${input.strategies.join('/')} × ${input.workloads.length} workload(s) × ${input.repetitions}`
+      // One experiment per VM across MigLab processes (app, browser mode, CLI): keyed by lab id and VM.
+      const lock = join(s.dataDir, 'locks', `vm-${l.id}-${safeId(input.vm)}.lock`)
+      const busy = (pid: number | undefined) =>
+        new MigLabError('migration_in_progress', `VM "${input.vm}" of lab ${l.name} is being migrated by another MigLab ${pid === process.pid ? 'job' : 'process'}${pid && pid !== process.pid ? ` (pid ${pid})` : ''}.`, {
+          hint: 'Wait for that experiment to end, or cancel it.',
+        })
       return s.jobs.start('experiment', title, { ...input, params }, (ctx) =>
-        runExperiment(ctx, { driver, writer }, { labId: l.id, vm, from, to, strategies: input.strategies, workloads: input.workloads, repetitions: input.repetitions, params }),
+        withLock(lock, busy, () => runExperiment(ctx, { driver, writer }, { labId: l.id, vm, from, to, strategies: input.strategies, workloads: input.workloads, repetitions: input.repetitions, params })),
       )
     },
 

@@ -2,7 +2,7 @@ import type { MigrationParams, StrategyId, Workload } from '../../shared/contrac
 import { MigLabError } from '../../shared/errors'
 import { runKnob } from '../lab/guest-cmdline'
 import type { VmSpec } from './driver'
-import { safeId } from './qemu/command-line'
+import { safeId } from '../util/safe-id'
 
 /** Knobs this module owns on the guest command line; replaced wholesale for each run. */
 const OWN = /^lab\.(dirty|echo|run)=/

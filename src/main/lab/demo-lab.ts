@@ -9,7 +9,7 @@ import type { LabsRepo } from '../store/labs'
 import { run } from './exec'
 import { bootGuest, type GuestBootOptions, type GuestHandle } from './guest-boot'
 import { ensureGuestImage } from './guest-image'
-import { withLock } from './lock'
+import { withLabLock } from './lock'
 import { checkSubnetFree, ensureNetwork, labNamespaces, removeNetwork } from './network'
 import { DEFAULT_NODES, DEFAULT_PREFIX, DEFAULT_SUBNET, planLab, type LabPlan } from './plan'
 import { checkHost, checkPrerequisites } from './prereqs'
@@ -83,7 +83,7 @@ export class DemoLab {
     const started = Date.now()
     const tools = checkPrerequisites()
     checkDemoName(this.options.labs)
-    return withLock(this.paths.lock, async () => {
+    return withLabLock(this.paths.lock, async () => {
       const previous = this.paths.readSettings()
       const plan = planLab(this.prefix, request.subnet ?? previous?.subnet ?? DEFAULT_SUBNET, request.nodes ?? previous?.nodes ?? DEFAULT_NODES)
       report.progress(0.02, `Checking that ${plan.subnet} is free`)
@@ -144,7 +144,7 @@ export class DemoLab {
   /** Removes every namespace, link, process and /dev/shm file of the lab. The `demo` lab record stays. */
   async down(report: StepReporter): Promise<{ killed: number; namespaces: string[] }> {
     checkHost()
-    return withLock(this.paths.lock, async () => {
+    return withLabLock(this.paths.lock, async () => {
       report.progress(0.1, 'Stopping the lab’s sshd and QEMU processes')
       const result = await this.teardown()
       report.progress(0.9, 'Checking that nothing is left')

@@ -1,4 +1,5 @@
 import type { JobInfo, JobStatus } from '../../shared/domain'
+import { isAlive, selfIdentity } from '../util/process-identity'
 import { now, type Db } from './db'
 
 interface JobRow {
@@ -33,8 +34,8 @@ export class JobsRepo {
 
   insert(job: JobInfo, params: unknown): void {
     this.db
-      .prepare('INSERT INTO jobs (id, kind, title, params, status, progress, step, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(job.id, job.kind, job.title, JSON.stringify(params ?? {}), job.status, job.progress, job.step, job.startedAt)
+      .prepare('INSERT INTO jobs (id, kind, title, params, status, progress, step, started_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(job.id, job.kind, job.title, JSON.stringify(params ?? {}), job.status, job.progress, job.step, job.startedAt, selfIdentity())
   }
 
   update(job: JobInfo): void {
@@ -55,14 +56,18 @@ export class JobsRepo {
     return (this.db.prepare('SELECT * FROM jobs ORDER BY started_at DESC LIMIT ?').all(limit) as JobRow[]).map(toJob)
   }
 
-  /** Jobs a dead process left `running` can never finish: say so. Returns how many. */
+  /**
+   * Jobs a dead process left `running` can never finish: say so. Jobs of MigLab processes that still
+   * run (the app while the CLI starts) are theirs and left alone. Returns how many.
+   */
   markInterrupted(): number {
-    return this.db
-      .prepare(
-        `UPDATE jobs SET status = 'interrupted', ended_at = ?,
-           error = '{"code":"interrupted","message":"MigLab stopped while this job was running."}'
-         WHERE status = 'running'`,
-      )
-      .run(now()).changes
+    const orphans = (this.db.prepare("SELECT id, owner FROM jobs WHERE status = 'running'").all() as { id: string; owner: string | null }[]).filter((j) => !isAlive(j.owner))
+    const mark = this.db.prepare(
+      `UPDATE jobs SET status = 'interrupted', ended_at = ?,
+         error = '{"code":"interrupted","message":"MigLab stopped while this job was running."}'
+       WHERE id = ?`,
+    )
+    this.db.transaction(() => orphans.forEach((j) => mark.run(now(), j.id)))()
+    return orphans.length
   }
 }

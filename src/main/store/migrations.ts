@@ -140,6 +140,8 @@ export const migrations: Migration[] = [
   );
   `,
   autoincrementIds,
+  // Which process runs a job: a start reconciles only the jobs of processes that are gone.
+  `ALTER TABLE jobs ADD COLUMN owner TEXT;`,
 ]
 
 /**

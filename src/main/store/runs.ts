@@ -42,13 +42,16 @@ export class RunsRepo {
     return rows.map(toSummary)
   }
 
-  /** Runs a dead process left `running` become `interrupted`, keeping all they measured; their ids. */
+  /**
+   * Runs a dead process left `running` become `interrupted`, keeping all they measured; their ids.
+   * Call after the jobs' reconciliation: a run whose job still runs (in another process) is left alone.
+   */
   markInterrupted(): number[] {
     return this.db
       .prepare(
         `UPDATE runs SET status = 'interrupted', ended_at = ?,
            error = '{"code":"interrupted","message":"MigLab stopped during this run; what it measured so far is kept."}'
-         WHERE status = 'running' RETURNING id`,
+         WHERE status = 'running' AND (job_id IS NULL OR job_id NOT IN (SELECT id FROM jobs WHERE status = 'running')) RETURNING id`,
       )
       .pluck()
       .all(now()) as number[]

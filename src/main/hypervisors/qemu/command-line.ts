@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
 import { posix } from 'node:path'
 import type { VmSpec } from '../driver'
+import { safeId } from '../../util/safe-id'
 
 /** Where one VM's files live on one node. Node names are part of the path: demo-lab nodes share one filesystem. */
 export interface VmPaths {
@@ -9,15 +9,6 @@ export interface VmPaths {
   qmpSocket: string
   serialLog: string
   specFile: string
-}
-
-/**
- * A file-name-safe, bounded id for any name: readable prefix + hash, so `x; rm -rf /` and `x_rm` never
- * collide and unix socket paths stay under the 108-byte limit.
- */
-export function safeId(name: string, keep = 20): string {
-  const slug = name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_').slice(0, keep)
-  return `${slug}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`
 }
 
 /** Where QEMU's runtime files (pid, QMP socket, serial log, definition) live on a node. */
