@@ -10,9 +10,9 @@ import { parseArgs } from 'node:util'
 import { parseWorkload, strategyId, type Comparison } from '../src/shared/contract/migration'
 import { resultsTable } from '../src/main/cli/run'
 import { createCore } from '../src/main/core'
-import { QemuDriver } from '../src/main/hypervisors/qemu/driver'
 import { SshNodeLink } from '../src/main/hypervisors/ssh-node-link'
-import { DemoLab, type StepReporter } from '../src/main/lab/demo-lab'
+import type { StepReporter } from '../src/main/lab/demo-lab'
+import { HEADLINE_METRICS } from '../src/shared/metrics'
 import { DEMO_VM } from '../src/main/migration/demo-vm'
 import { nodeKey } from '../src/main/ssh/targets'
 import { runIdsOfJob } from '../src/main/store/run-detail'
@@ -25,21 +25,14 @@ const { values: args } = parseArgs({
   },
 })
 const PREFIX = 'mgb'
-process.env.MIGLAB_DEMO_PREFIX = PREFIX
 const dataDir = mkdtempSync(join(tmpdir(), 'miglab-bench-'))
 const cache = process.env.MIGLAB_BENCH_GUEST_CACHE
 if (cache && existsSync(cache)) cpSync(cache, join(dataDir, 'demo-lab', 'cache'), { recursive: true })
-const core = createCore({ dataDir, door: 'browser' })
-const lab = new DemoLab({ dataDir, prefix: PREFIX, labs: core.services.labs, hostKeys: core.services.hostKeys })
+const core = createCore({ dataDir, door: 'browser', demoPrefix: PREFIX })
+const lab = core.services.demoLab
 const quiet: StepReporter = { progress: () => {}, checkCancelled: () => {} }
 
-const RATIOS: [string, string][] = [
-  ['qemu_downtime_ms', 'QEMU downtime'],
-  ['stop_resume_ms', 'STOP→RESUME'],
-  ['probe_gap_ms', 'probe gap'],
-  ['transferred_bytes', 'data sent'],
-  ['total_ms', 'total time'],
-]
+const RATIOS = HEADLINE_METRICS.map((m) => [m.key, m.short] as const)
 
 function ratios(c: Comparison): string {
   const lines: string[] = []
@@ -80,13 +73,15 @@ try {
   console.log(resultsTable(comparison))
   console.log(`\nratios against ${comparison.baseline} (same workload):`)
   console.log(ratios(comparison))
+  // What a run costs beyond its migration: boot, probe baseline and settle, checks, SSH round trips.
+  const runs = ids.map((id) => core.services.runs.list().find((r) => r.id === id)!).filter((r) => r.status === 'succeeded')
+  const overhead = runs.map((r) => r.metrics.run_wall_ms - r.metrics.wall_ms).filter(Number.isFinite)
+  const boot = runs.map((r) => r.metrics.boot_ms).filter(Number.isFinite)
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+  console.log(`\nper-run overhead (run wall − migration wall): mean ${(avg(overhead) / 1000).toFixed(2)} s, max ${(Math.max(...overhead) / 1000).toFixed(2)} s — of which guest boot ${(avg(boot) / 1000).toFixed(2)} s (goal ≤ 2 s: ×${(avg(overhead) / 2000).toFixed(2)})`)
 } finally {
   const found = core.services.labs.list().find((l) => l.kind === 'demo')
-  if (found) {
-    const driver = new QemuDriver()
-    for (const n of found.nodes) await driver.stop(new SshNodeLink(core.services.ssh, nodeKey(n.id), n.name, n.host), DEMO_VM).catch(() => undefined)
-    await driver.close()
-  }
+  for (const n of found?.nodes ?? []) await core.services.drivers.qemu.stop(new SshNodeLink(core.services.ssh, nodeKey(n.id), n.name, n.host), DEMO_VM).catch(() => undefined)
   await core.close()
   await lab.down(quiet)
   rmSync(dataDir, { recursive: true, force: true })

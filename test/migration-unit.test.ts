@@ -6,7 +6,7 @@ import { optValue, qemuArgs, vmPaths } from '../src/main/hypervisors/qemu/comman
 import { safeId } from '../src/main/util/safe-id'
 import { DEFAULT_POSTCOPY_AFTER_MS, planMigration } from '../src/main/hypervisors/qemu/plan'
 import { compareRuns } from '../src/main/migration/compare'
-import { arrivals, baselineGap, migrationGap, probeCounts, type ProbeReply } from '../src/main/migration/probe'
+import { arrivals, baselineGap, probeCounts, traceGaps, type ProbeReply } from '../src/main/migration/probe'
 import { ci95, changePct, mean, sd, t975 } from '../src/main/migration/stats'
 import { appendFor, guestDefinition } from '../src/main/hypervisors/guest-definition'
 import { cmd } from '../src/main/remote/command'
@@ -142,48 +142,69 @@ describe('QEMU command line', () => {
 })
 
 describe('probe gap on synthetic reply traces', () => {
+  // 1 ms probes: `steady` are answered (0.5 ms RTT); `lost` went out and were never answered.
   const steady = (from: number, to: number, rtt = 0.5) =>
     Array.from({ length: to - from }, (_, i) => ({ seq: from + i, sentAt: from + i, receivedAt: from + i + rtt }))
-  const gapOf = (replies: ProbeReply[], window: { startMs: number; endMs: number }, traceEndMs: number) => migrationGap(arrivals(replies), window, traceEndMs)
+  const lost = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i)
+  const gapsOf = (replies: ProbeReply[], lostSentAt: number[], window: { startMs: number; endMs: number }, traceEndMs: number, switchover?: { stopMs: number; resumeMs: number }) =>
+    traceGaps({ arrivals: arrivals(replies), lostSentAt, window, traceEndMs, switchover })
 
   it('finds the silence of the switchover and where it lay', () => {
-    // 1 ms probes; the guest is silent for sends 100..179 (lost), replies resume at 180.
+    // The guest is silent for sends 100..179 (lost), replies resume at 180.
     const replies = [...steady(0, 100), ...steady(180, 300)]
     expect(probeCounts(300, replies)).toEqual({ sent: 300, received: 220, lost: 80, late: 0 })
-    const gap = gapOf(replies, { startMs: 50, endMs: 250 }, 300)!
-    expect(gap.ms).toBeCloseTo(81, 6)
-    expect(gap).toMatchObject({ startMs: 99.5, endMs: 180.5, open: false })
+    const { gap } = gapsOf(replies, lost(100, 180), { startMs: 50, endMs: 250 }, 300, { stopMs: 100, resumeMs: 170 })
+    expect(gap!.ms).toBeCloseTo(81, 6)
+    expect(gap).toMatchObject({ startMs: 99.5, endMs: 180.5, open: false, lost: 80 })
   })
 
   it('a stale switch at start (no reply for 300 ms after boot) is not the migration gap', () => {
     // Replies begin only at 300 (the switch learnt the guest's new port); the migration starts at 400
     // and the switchover silences 500..560. The old analysis reported the 300 ms start-up silence.
     const replies = [...steady(300, 500), ...steady(560, 900)]
-    const gap = gapOf(replies, { startMs: 400, endMs: 800 }, 900)!
-    expect(gap.ms).toBeCloseTo(61, 6)
-    expect(gap.startMs).toBeCloseTo(499.5, 6)
+    const { gap } = gapsOf(replies, [...lost(0, 300), ...lost(500, 560)], { startMs: 400, endMs: 800 }, 900)
+    expect(gap!.ms).toBeCloseTo(61, 6)
+    expect(gap!.startMs).toBeCloseTo(499.5, 6)
     expect(baselineGap(arrivals(replies), 300.5, 400)).toBeCloseTo(1, 6)
+  })
+
+  it('with STOP/RESUME known, the gap is the silence across them, not a longer stall elsewhere; that one is reported apart', () => {
+    // A 200 ms stall of the guest during pre-copy (sends 200..399 lost), then the switchover (600..660).
+    const replies = [...steady(0, 200), ...steady(400, 600), ...steady(660, 900)]
+    const { gap, longest } = gapsOf(replies, [...lost(200, 400), ...lost(600, 660)], { startMs: 100, endMs: 800 }, 900, { stopMs: 600, resumeMs: 640 })
+    expect(gap!.startMs).toBeCloseTo(599.5, 6)
+    expect(gap!.ms).toBeCloseTo(61, 6)
+    expect(longest!.ms).toBeCloseTo(201, 6)
+    expect(longest!.startMs).toBeCloseTo(199.5, 6)
+  })
+
+  it("a pause of MigLab's own (no probe sent, replies read late) is not a silence of the guest", () => {
+    // Nothing was sent between 300 and 390 (a busy event loop); every probe was answered.
+    const replies = [...steady(0, 300), ...steady(390, 600)]
+    const { gap, longest } = gapsOf(replies, [], { startMs: 0, endMs: 600 }, 600)
+    expect(gap).toBeUndefined()
+    expect(longest).toBeUndefined()
   })
 
   it('a guest that never answers again leaves an open gap up to the end of the trace', () => {
     const replies = steady(0, 100)
-    expect(gapOf(replies, { startMs: 50, endMs: 150 }, 2000)).toMatchObject({ startMs: 99.5, endMs: 2000, open: true })
-    expect(gapOf([], { startMs: 0, endMs: 10 }, 20)).toBeUndefined()
+    expect(gapsOf(replies, lost(100, 2000), { startMs: 50, endMs: 150 }, 2000).gap).toMatchObject({ startMs: 99.5, endMs: 2000, open: true })
+    expect(gapsOf([], lost(0, 20), { startMs: 0, endMs: 10 }, 20).gap).toBeUndefined()
   })
 
   it('reordered and duplicate replies change nothing; late replies are counted', () => {
     const base = [...steady(0, 100), ...steady(150, 200)]
     const shuffled = [...base].reverse()
     const dupes = [...base, ...base.slice(40, 60), { seq: 120, sentAt: 120, receivedAt: 400 }]
-    const gap = gapOf(base, { startMs: 0, endMs: 200 }, 200)
-    expect(gapOf(shuffled, { startMs: 0, endMs: 200 }, 200)).toEqual(gap)
+    const w = { startMs: 0, endMs: 200 }
+    expect(gapsOf(shuffled, lost(100, 150), w, 200)).toEqual(gapsOf(base, lost(100, 150), w, 200))
     expect(probeCounts(200, dupes, 250)).toEqual({ sent: 200, received: 151, lost: 49, late: 1 })
     // The late reply (arriving at 400) closes the silence after the last steady reply: not an open gap.
-    expect(gapOf(dupes, { startMs: 0, endMs: 500 }, 500)).toMatchObject({ startMs: 199.5, endMs: 400, open: false })
+    expect(gapsOf(dupes, [...lost(100, 120), ...lost(121, 150), ...lost(200, 400)], { startMs: 0, endMs: 500 }, 500).gap).toMatchObject({ startMs: 199.5, endMs: 400, open: false })
   })
 
   it('a silence entirely outside the window does not count', () => {
     const replies = [...steady(0, 10), ...steady(500, 600), ...steady(605, 700)]
-    expect(gapOf(replies, { startMs: 550, endMs: 650 }, 700)!.ms).toBeCloseTo(6, 6)
+    expect(gapsOf(replies, [...lost(10, 500), ...lost(600, 605)], { startMs: 550, endMs: 650 }, 700).gap!.ms).toBeCloseTo(6, 6)
   })
 })

@@ -28,7 +28,7 @@ const ALL: readonly DriverKind[] = ['qemu', 'xen']
 export const METRICS: readonly MetricDef[] = [
   { key: 'qemu_downtime_ms', label: 'Hypervisor downtime', short: 'QEMU downtime', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: "QEMU's own figure (whole ms: 0 means under 1 ms)", headline: true },
   { key: 'stop_resume_ms', label: 'STOP → RESUME', short: 'STOP→RESUME', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: 'QMP events, source stop to destination resume, on one timeline', headline: true },
-  { key: 'probe_gap_ms', label: 'Client-observed gap', short: 'client gap', unit: 'ms', side: 'client', drivers: ALL, source: 'longest silence of the external UDP probe inside the migration window', headline: true },
+  { key: 'probe_gap_ms', label: 'Client-observed gap', short: 'client gap', unit: 'ms', side: 'client', drivers: ALL, source: 'the external UDP probe: the silence across the switchover (last reply before STOP → first after RESUME; without STOP/RESUME, the longest silence of the migration)', headline: true },
   { key: 'total_ms', label: 'Total migration time', short: 'total', unit: 'ms', side: 'hypervisor', drivers: ALL, source: "the hypervisor's total time (QEMU total-time; xapi task created → finished)", headline: true },
   { key: 'transferred_bytes', label: 'Data sent', short: 'sent', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'], source: "the hypervisor's migration-stream counter", headline: true },
   { key: 'passes', label: 'Passes', short: 'passes', unit: 'count', side: 'hypervisor', drivers: ['qemu'], source: 'dirty-memory sync rounds' },
@@ -41,6 +41,8 @@ export const METRICS: readonly MetricDef[] = [
   { key: 'probe_gap_start_ms', label: 'Gap start (last reply)', short: 'gap from', unit: 'ms', side: 'client', drivers: ALL, source: 'run timeline' },
   { key: 'probe_gap_end_ms', label: 'Gap end (first reply)', short: 'gap to', unit: 'ms', side: 'client', drivers: ALL, source: 'run timeline' },
   { key: 'probe_gap_open', label: 'Guest never answered again', short: 'no reply', unit: 'flag', side: 'client', drivers: ALL, source: '1 when no reply came after the gap before the probe stopped' },
+  { key: 'probe_longest_silence_ms', label: 'Longest silence during the migration', short: 'longest silence', unit: 'ms', side: 'client', drivers: ALL, source: 'the longest span with unanswered probes anywhere in the migration window (pre-copy starvation, warm-up after resume…)' },
+  { key: 'probe_longest_silence_start_ms', label: 'Longest silence start', short: 'silence from', unit: 'ms', side: 'client', drivers: ALL, source: 'run timeline' },
   { key: 'probe_sent', label: 'Probe datagrams sent', short: 'probes', unit: 'count', side: 'client', drivers: ALL, source: 'external UDP probe' },
   { key: 'probe_lost', label: 'Probe replies lost', short: 'lost', unit: 'count', side: 'client', drivers: ALL, source: 'external UDP probe' },
   { key: 'probe_late', label: 'Probe replies late', short: 'late', unit: 'count', side: 'client', drivers: ALL, source: 'replies slower than 250 ms' },
@@ -78,6 +80,8 @@ export const SERIES: readonly SeriesDef[] = [
   { key: 'xen.progress', label: 'xapi task progress', unit: '%', side: 'hypervisor', drivers: ['xen'] },
   // Stamped at the datagram's send time; its reply arrived value ms later.
   { key: 'probe.rtt_ms', label: 'probe RTT', unit: 'ms', side: 'client', drivers: ['qemu', 'xen'] },
+  // One point per probe that was never answered, at its send time.
+  { key: 'probe.lost', label: 'probe lost', unit: 'count', side: 'client', drivers: ['qemu', 'xen'] },
 ]
 
 export const seriesDef = (key: string): SeriesDef | undefined => SERIES.find((s) => s.key === key)

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
 import { MigLabError } from '../../shared/errors'
+import { quote } from '../remote/quote'
 
 export interface RunOptions {
   cwd?: string
@@ -19,10 +20,8 @@ export interface RunResult {
   stderr: string
 }
 
-/** How an argument array reads in an error message; display only, never executed. */
-export function displayCommand(argv: readonly string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')
-}
+/** How an argument array reads in an error message (display only: these commands run without a shell). */
+export const displayCommand = (argv: readonly string[]): string => argv.map(quote).join(' ')
 
 const tail = (text: string, lines = 12): string => text.trimEnd().split('\n').slice(-lines).join('\n')
 

@@ -16,6 +16,8 @@ export interface Silence {
   endMs: number
   /** No reply came after it before the probe stopped: the guest never answered again. */
   open: boolean
+  /** Probes sent inside it that were never answered; absent when unknown (an interrupted run). */
+  lost?: number
 }
 
 export interface ProbeReport {
@@ -36,18 +38,67 @@ export function arrivals(replies: readonly ProbeReply[]): number[] {
 }
 
 /**
- * The client-observed gap: the longest silence between consecutive replies that overlaps the
- * migration window. Silence before the first reply is start-up (a stale switch, a guest still
- * booting), never the migration's; a tail with no reply up to `traceEndMs` is an open gap. Pure.
+ * The guest's silences: spans between consecutive replies (and from the last reply to `traceEndMs`)
+ * during which at least one probe went out and was never answered. A span without a lost probe is
+ * MigLab's own pause (a busy event loop sends nothing and reads replies late), not the guest's. Pure.
  */
-export function migrationGap(times: readonly number[], window: { startMs: number; endMs: number }, traceEndMs: number): Silence | undefined {
-  let gap: Silence | undefined
-  const consider = (startMs: number, endMs: number, open: boolean) => {
-    if (endMs > window.startMs && startMs < window.endMs && (!gap || endMs - startMs > gap.ms)) gap = { ms: endMs - startMs, startMs, endMs, open }
+export function silences(times: readonly number[], lostSentAt: readonly number[] | undefined, traceEndMs: number): Silence[] {
+  const lost = [...(lostSentAt ?? [])].sort((a, b) => a - b)
+  const out: Silence[] = []
+  let k = 0
+  const span = (startMs: number, endMs: number, open: boolean) => {
+    // Unknown losses (the probe never stopped to count them): every span is taken as a silence.
+    if (!lostSentAt) return void out.push({ ms: endMs - startMs, startMs, endMs, open })
+    while (k < lost.length && lost[k] <= startMs) k++
+    let n = 0
+    while (k + n < lost.length && lost[k + n] < endMs) n++
+    if (n) out.push({ ms: endMs - startMs, startMs, endMs, open, lost: n })
   }
-  for (let i = 1; i < times.length; i++) consider(times[i - 1], times[i], false)
-  if (times.length && traceEndMs > times[times.length - 1]) consider(times[times.length - 1], traceEndMs, true)
-  return gap
+  for (let i = 1; i < times.length; i++) span(times[i - 1], times[i], false)
+  if (times.length && traceEndMs > times[times.length - 1]) span(times[times.length - 1], traceEndMs, true)
+  return out
+}
+
+/** A reply already on the wire when the guest stopped may still land this long after STOP. */
+export const IN_FLIGHT_MS = 2
+
+/**
+ * The client-observed gap of a migration: the guest silence that spans the switchover (from the last
+ * reply before STOP to the first after RESUME) where the driver reports STOP/RESUME; otherwise (or if
+ * none spans it) the longest silence overlapping the migration window. Pure.
+ */
+export function switchoverGap(all: readonly Silence[], window: { startMs: number; endMs: number }, switchover?: { stopMs: number; resumeMs: number }): Silence | undefined {
+  const spanning = switchover && all.find((g) => g.startMs <= switchover.stopMs + IN_FLIGHT_MS && g.endMs >= switchover.resumeMs)
+  return spanning ?? longestSilence(all, window)
+}
+
+/** The longest guest silence overlapping the window (pre-copy starvation, warm-up after resume…). Pure. */
+export function longestSilence(all: readonly Silence[], window: { startMs: number; endMs: number }): Silence | undefined {
+  return all.filter((g) => g.endMs > window.startMs && g.startMs < window.endMs).reduce<Silence | undefined>((a, g) => (!a || g.ms > a.ms ? g : a), undefined)
+}
+
+/** What a run stores of its probe, enough to find its gaps again. */
+export interface ProbeTrace {
+  arrivals: number[]
+  /** Send times of unanswered probes; undefined when never counted (an interrupted run). */
+  lostSentAt?: number[]
+  traceEndMs: number
+  window: { startMs: number; endMs: number }
+  switchover?: { stopMs: number; resumeMs: number }
+}
+
+/** The switchover gap and the longest silence of a trace: the runner, recovery and tests all use this. */
+export function traceGaps(t: ProbeTrace): { gap?: Silence; longest?: Silence } {
+  const all = silences(t.arrivals, t.lostSentAt, t.traceEndMs)
+  return { gap: switchoverGap(all, t.window, t.switchover), longest: longestSilence(all, t.window) }
+}
+
+/** A stored run's probe trace: replies from `probe.rtt_ms` (stamped at send, value = RTT), losses from `probe.lost`, the rest from its `probe.window` event. */
+export function storedTrace(run: { samples: Record<string, [number, number][]>; events: { kind: string; data: Record<string, unknown> }[] }): ProbeTrace | undefined {
+  const w = run.events.find((e) => e.kind === 'probe.window')?.data as Omit<ProbeTrace, 'arrivals' | 'lostSentAt'> | undefined
+  if (!w) return undefined
+  const replies = (run.samples['probe.rtt_ms'] ?? []).map(([t, rtt]) => t + rtt).sort((a, b) => a - b)
+  return { window: w.window, traceEndMs: w.traceEndMs, switchover: w.switchover, arrivals: replies, lostSentAt: (run.samples['probe.lost'] ?? []).map(([t]) => t) }
 }
 
 /** Longest silence over [fromMs, untilMs], both edges counted: the probe's baseline before migrating. Pure. */
@@ -110,6 +161,12 @@ export class UdpProbe {
     buf.writeUInt32BE(this.seq, 4)
     this.sentAt.set(this.seq++, this.clock())
     this.socket?.send(buf, this.target.port, this.target.ip)
+  }
+
+  /** Send times of the probes that got no reply (so far). */
+  unanswered(): number[] {
+    const answered = new Set(this.replies.map((r) => r.seq))
+    return [...this.sentAt].filter(([seq]) => !answered.has(seq)).map(([, at]) => at)
   }
 
   /** Stops sending, waits `drainMs` for replies in flight, and reports; `stoppedAtMs` ends the trace. */

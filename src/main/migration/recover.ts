@@ -4,7 +4,7 @@ import { runDetail } from '../store/run-detail'
 import type { RunsRepo } from '../store/runs'
 import type { HypervisorDriver } from '../hypervisors/driver'
 import type { NodeLink } from '../hypervisors/node-link'
-import { arrivals, migrationGap } from './probe'
+import { traceGaps } from './probe'
 import { gapMetrics } from './runner'
 
 interface Clocks {
@@ -22,12 +22,13 @@ const last = (points: [number, number][] | undefined): number | undefined => poi
 export function deriveInterrupted(run: Pick<RunDetail, 'samples' | 'events'>): { metrics: Record<string, number>; lastMs: number } {
   const probe = run.samples['probe.rtt_ms'] ?? []
   // A probe sample is stamped when its datagram left; its reply arrived `value` ms later.
-  const replies = probe.map(([t, rtt]) => t + rtt)
+  const replies = probe.map(([t, rtt]) => t + rtt).sort((a, b) => a - b)
   const lastMs = Math.max(0, ...replies, ...Object.values(run.samples).flatMap((pts) => pts.map(([t]) => t)), ...run.events.map((e) => e.tMs))
   const metrics: Record<string, number> = { partial: 1 }
-  // The runner's own 'migrate' phase (the first one) opens the migration window.
+  // The runner's own 'migrate' phase (the first one) opens the migration window; the probe never
+  // stopped to count its losses, so every silence between replies counts.
   const migrate = run.events.find((e) => e.kind === 'phase' && e.data.phase === 'migrate')
-  if (migrate && replies.length) Object.assign(metrics, gapMetrics(migrationGap(arrivals(replies.map((r, i) => ({ seq: i, sentAt: probe[i][0], receivedAt: r }))), { startMs: migrate.tMs, endMs: lastMs }, lastMs)))
+  if (migrate && replies.length) Object.assign(metrics, gapMetrics(traceGaps({ arrivals: replies, traceEndMs: lastMs, window: { startMs: migrate.tMs, endMs: lastMs } })))
   const transferred = last(run.samples['qemu.transferred_bytes'])
   if (transferred !== undefined) metrics.transferred_bytes = transferred
   const passes = last(run.samples['qemu.pass'])

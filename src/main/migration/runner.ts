@@ -7,7 +7,7 @@ import type { NodeLink } from '../hypervisors/node-link'
 import type { JobContext } from '../jobs/manager'
 import * as remote from '../remote/vm'
 import type { RunWriter } from '../store/run-writer'
-import { arrivals, baselineGap, migrationGap, UdpProbe, type Silence } from './probe'
+import { arrivals, baselineGap, traceGaps, UdpProbe, type Silence } from './probe'
 import { pollUntil, waitFor } from '../util/poll'
 import { formatMetric, HEADLINE_METRICS } from '../../shared/metrics'
 
@@ -84,9 +84,12 @@ async function nicCounters(node: NodeLink, peer: NodeLink): Promise<{ dev: strin
   return dev ? { dev, tx: Number(tx), rx: Number(rx) } : undefined
 }
 
-/** The probe's figures by metric key; the gap absent (not 0) when there was none to find. */
-export function gapMetrics(gap: Silence | undefined): Record<string, number> {
-  return gap ? { probe_gap_ms: gap.ms, probe_gap_start_ms: gap.startMs, probe_gap_end_ms: gap.endMs, probe_gap_open: gap.open ? 1 : 0 } : {}
+/** The probe's figures by metric key; absent (not 0) when there was no silence to find. */
+export function gapMetrics({ gap, longest }: { gap?: Silence; longest?: Silence }): Record<string, number> {
+  return {
+    ...(gap ? { probe_gap_ms: gap.ms, probe_gap_start_ms: gap.startMs, probe_gap_end_ms: gap.endMs, probe_gap_open: gap.open ? 1 : 0 } : {}),
+    ...(longest ? { probe_longest_silence_ms: longest.ms, probe_longest_silence_start_ms: longest.startMs } : {}),
+  }
 }
 
 /**
@@ -143,17 +146,20 @@ async function runOne(
       if (b && a && a.dev === b.dev) Object.assign(metrics, { [`${side}_tx_bytes`]: a.tx - b.tx, [`${side}_rx_bytes`]: a.rx - b.rx })
     })
   }
-  /** Stops the probe and stores what it saw: counts, and the gap inside the migration window (if one began). */
-  const closeProbe = async (drainMs: number) => {
+  /** Stops the probe and stores what it saw: counts, lost probes, and the gaps of the migration window (if one began). */
+  const closeProbe = async (drainMs: number, switchover?: { stopMs: number; resumeMs: number }) => {
     if (!probe) return
     const p = probe
     probe = undefined
     const report = await p.stop(drainMs)
     Object.assign(metrics, { probe_sent: report.sent, probe_lost: report.lost, probe_late: report.late })
+    const lostSentAt = p.unanswered()
+    for (const t of lostSentAt) writer.sample(id, t, 'probe.lost', 1)
     if (!window) return
-    const gap = migrationGap(arrivals(p.replies), window, report.stoppedAtMs)
-    Object.assign(metrics, gapMetrics(gap))
-    writer.event(id, window.startMs, 'probe.window', { ...window, traceEndMs: report.stoppedAtMs, gap })
+    const trace = { window, traceEndMs: report.stoppedAtMs, switchover, arrivals: arrivals(p.replies), lostSentAt }
+    const gaps = traceGaps(trace)
+    Object.assign(metrics, gapMetrics(gaps))
+    writer.event(id, window.startMs, 'probe.window', { window, traceEndMs: trace.traceEndMs, switchover, ...gaps })
   }
   try {
     const spec = driver.definition(x.vm, { strategy, workload: w, params: x.params })
@@ -198,7 +204,7 @@ async function runOne(
       // A guest slow to answer again still closes its gap, up to a limit; past it the gap stays open.
       const p = probe
       await waitFor(() => (p.replies.at(-1)?.receivedAt ?? 0) > (out.resumeAtMs ?? migratedAt), { timeoutMs: LAST_CHANCE_MS, intervalMs: 10, signal: ctx.signal })
-      await closeProbe(200)
+      await closeProbe(200, out.stopAtMs !== undefined && out.resumeAtMs !== undefined ? { stopMs: out.stopAtMs, resumeMs: out.resumeAtMs } : undefined)
     }
     await nicDeltas()
     metrics.run_wall_ms = clock()

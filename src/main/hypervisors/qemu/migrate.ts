@@ -188,11 +188,14 @@ export async function runMigration(
   } catch (err) {
     const e = toApiError(err)
     const measured = last ? { lastInfo: last } : {}
-    if (last?.status === 'completed') {
+    // MigLab may have lost sight of a migration that went on without it (a dropped link, a lost QMP
+    // channel): ask the source afresh before deciding which copy to keep.
+    const completed = last?.status === 'completed' || (await freshStatus(d, from, vm)) === 'completed'
+    if (completed) {
       // The VM already sent itself away: never roll back onto the source (it would kill the only
-      // running copy). Say where it runs; what failed was the cleanup after the switchover.
-      const where = await d.whereRunning(vm, [from, to]).catch(() => undefined)
-      throw new MigLabError('after_migration_failed', `The migration completed, then a step after it failed: ${e.message}`, {
+      // running copy). Finish forward: the source's paused copy goes, the destination must run.
+      const where = await finishForward(d, vm, from, to).catch(() => undefined)
+      throw new MigLabError('after_migration_failed', `The migration completed, but ${e.message.replace(/\.$/, '')}; the VM was kept on the destination.`, {
         ...e.detail,
         ...measured,
         runningOn: where,
@@ -242,6 +245,22 @@ function finalFigures(info: MigrateInfo | undefined): { figures: Record<string, 
   put('passes', info.ram?.['dirty-sync-count'])
   if (info['setup-time'] !== undefined) figures.setup_ms = info['setup-time']
   return { figures, unmeasured }
+}
+
+/** The source's migration status from a new QMP connection; undefined when it cannot be asked. */
+async function freshStatus(d: QemuDriver, from: NodeLink, vm: string): Promise<string | undefined> {
+  d.dropQmp(from, vm)
+  try {
+    return (await (await d.qmp(from, vm)).execute<MigrateInfo>('query-migrate', undefined, 5000)).status
+  } catch {
+    return undefined
+  }
+}
+
+/** After a completed migration that MigLab lost track of: the source's copy goes if the destination runs. */
+async function finishForward(d: QemuDriver, vm: string, from: NodeLink, to: NodeLink): Promise<string[]> {
+  if ((await d.state(to, vm)) === 'running') await d.terminate(from, vm)
+  return d.whereRunning(vm, [from, to])
 }
 
 /** After cancel or failure: destination QEMU gone, source running, and nowhere else. */
