@@ -25,7 +25,7 @@ export const userName = z
   .min(1, 'a user is required')
   .max(64)
   .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/, 'a Unix user name')
-export const fingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'SHA256:… as ssh-keygen -lf prints it')
+export const fingerprint = z.string().max(64).regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'SHA256:… as ssh-keygen -lf prints it')
 const secret = z.string().min(1).max(4096)
 
 /** Secrets (password, passphrase) go to the in-memory secret store only, never to the database. */

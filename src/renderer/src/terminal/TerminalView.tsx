@@ -6,6 +6,7 @@ import { Terminal } from '@xterm/xterm'
 import '@xterm/xterm/css/xterm.css'
 import { useEffect, useRef, useState } from 'react'
 import type { ApiError } from '../../../shared/errors'
+import { MAX_TRANSCRIPT_CHARS } from '../../../shared/limits'
 import { asApiError, useApi } from '../api'
 import { ErrorBox } from '../ErrorBox'
 
@@ -125,9 +126,11 @@ export function TerminalView({ nodeId, nodeName, active }: { nodeId: number; nod
   const saveTranscript = async () => {
     if (!term.current) return
     try {
-      const text = term.current.serialize.serialize()
+      // A transcript longer than one frame may carry keeps its most recent part.
+      const full = term.current.serialize.serialize()
+      const text = full.length > MAX_TRANSCRIPT_CHARS ? full.slice(-MAX_TRANSCRIPT_CHARS) : full
       const { id } = await api.call('terminals.saveTranscript', { nodeId, title: `${nodeName} ${new Date().toLocaleString()}`, text })
-      setSaved(`Transcript #${id} saved to the history.`)
+      setSaved(`Transcript #${id} saved to the history${text === full ? '' : ' (its most recent part only)'}.`)
     } catch (err) {
       setError(asApiError(err))
     }
