@@ -27,7 +27,7 @@ export interface BrowserDoor {
   port: number
   token: string
   /**
-   * A token-free address for opening a browser: `#code=` carries a one-time code (valid 60 s, one
+   * A token-free address for opening a browser: `#code=` carries a one-time code (valid 2 min, one
    * exchange) that the page trades for the token over POST /session. Once used it is worth nothing,
    * so it may sit in a process list or browser history.
    */
@@ -45,7 +45,7 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 }
 
-const CODE_TTL_MS = 60_000
+export const CODE_TTL_MS = 120_000
 const SESSION_BODY_MAX = 1024
 
 function sameSecret(given: string | null | undefined, secret: string): boolean {

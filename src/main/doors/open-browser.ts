@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { BrowserDoor } from './http-ws'
+import { CODE_TTL_MS, type BrowserDoor } from './http-ws'
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -26,5 +26,8 @@ export function openInBrowser(door: BrowserDoor, privateDir: string, opener: str
   const child = spawn(opener, [file], { stdio: 'ignore', detached: true })
   child.on('error', () => undefined)
   child.unref()
-  return { file, remove: () => rmSync(file, { force: true }) }
+  const remove = () => rmSync(file, { force: true })
+  // The code inside is spent or expired by then; the page has no reason to stay.
+  setTimeout(remove, CODE_TTL_MS).unref()
+  return { file, remove }
 }
