@@ -9,6 +9,8 @@ import { openInBrowser } from '../doors/open-browser'
 import { dbPathIn, resolveDataDir } from '../paths'
 import { runDoctor } from '../system/doctor'
 import { which } from '../system/which'
+import { MigLabError } from '../../shared/errors'
+import { shown } from './words'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 const rendererDir = join(root, 'out', 'renderer')
@@ -25,8 +27,10 @@ function ensureRenderer(): void {
 }
 
 async function serve(options: { port: string; open?: boolean }): Promise<void> {
-  const port = Number(options.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got "${options.port}".`)
+  const port = /^\d{1,5}$/.test(options.port.trim()) ? Number(options.port) : NaN
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new MigLabError('invalid_argument', `--port must be 0..65535, not ${shown(options.port)}.`, { hint: 'Give a free TCP port, or 0 to let MigLab pick one.' })
+  }
   ensureRenderer()
   const dataDir = resolveDataDir()
   const core = createCore({ dataDir, door: 'browser' })

@@ -34,7 +34,12 @@ export function migrationHandlers(s: Services, drivers: Record<HypervisorKind, H
   const links = (l: Lab): NodeLink[] => l.nodes.map((n) => new SshNodeLink(s.ssh, nodeKey(n.id), n.name, n.host))
   const node = (all: NodeLink[], name: string): NodeLink => {
     const found = all.find((n) => n.name === name)
-    if (!found) throw new MigLabError('node_not_found', `The lab has no node "${name}".`, { nodes: all.map((n) => n.name) })
+    if (!found) {
+      throw new MigLabError('node_not_found', `The lab has no node ${JSON.stringify(name)}.`, {
+        nodes: all.map((n) => n.name),
+        hint: all.length ? `Choose one of its nodes: ${all.map((n) => n.name).join(', ')}.` : 'Add the lab\'s nodes first.',
+      })
+    }
     return found
   }
   const writer = new RunWriter(s.db)

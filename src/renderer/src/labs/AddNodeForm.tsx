@@ -2,7 +2,20 @@ import { useState, type FormEvent } from 'react'
 import type { SshConfigCandidate } from '../../../shared/domain'
 import type { ApiError } from '../../../shared/errors'
 import { asApiError, useApi } from '../api'
-import { ErrorBox } from '../ErrorBox'
+import { ErrorBox, type FieldLabels } from '../ErrorBox'
+
+/** The form's words for the contract's fields (shared with the node editor). */
+export const NODE_FIELDS: FieldLabels = {
+  name: 'Name',
+  host: 'Host',
+  port: 'Port',
+  user: 'User',
+  auth: 'Sign in with',
+  'auth.keyPath': 'Private key file',
+  'auth.passphrase': 'Passphrase',
+  'auth.password': 'Password',
+  jumpHost: 'Jump host',
+}
 
 type AuthKind = 'key' | 'agent' | 'password'
 
@@ -91,7 +104,7 @@ export function AddNodeForm({ labId, onAdded }: { labId: number; onAdded: () => 
         </label>
       </div>
       <p className="muted small">Passwords and passphrases stay in memory for this session; they are never written to disk.</p>
-      {error && <ErrorBox error={error} />}
+      {error && <ErrorBox error={error} fields={NODE_FIELDS} />}
       <div className="actions">
         <button className="primary" type="submit">
           Add node
