@@ -88,7 +88,7 @@ export function migrationHandlers(s: Services, drivers: Record<HypervisorKind, H
 
     'runs.get': async ({ id }) => {
       const run = runDetail(s.db, id)
-      if (!run) throw new MigLabError('run_not_found', `No run with id ${id}.`)
+      if (!run) throw new MigLabError('run_not_found', `No run with id ${id}.`, { hint: 'It may have been deleted; list the runs again.' })
       return run
     },
 
