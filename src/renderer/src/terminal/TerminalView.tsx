@@ -24,7 +24,7 @@ function decode(base64: string): Uint8Array {
  * across chunk boundaries) and acknowledged once rendered, which is what lets the core pause the
  * SSH stream when the page falls behind.
  */
-export function TerminalView({ nodeId, nodeName, active }: { nodeId: number; nodeName: string; active: boolean }) {
+export function TerminalView({ nodeId, nodeName, active, demoNode = false }: { nodeId: number; nodeName: string; active: boolean; demoNode?: boolean }) {
   const api = useApi()
   const host = useRef<HTMLDivElement>(null)
   const term = useRef<{ xterm: Terminal; fit: FitAddon; search: SearchAddon; serialize: SerializeAddon }>(undefined)
@@ -155,6 +155,11 @@ export function TerminalView({ nodeId, nodeName, active }: { nodeId: number; nod
         <button onClick={() => void saveTranscript()}>Save transcript</button>
         {saved && <span className="muted small">{saved}</span>}
       </div>
+      {demoNode && (
+        <p className="notice" role="note">
+          Demo-lab node: a network namespace on this machine, not a VM — this terminal is a root shell on this machine.
+        </p>
+      )}
       {error && <ErrorBox error={error} />}
       {ended && (
         <div className="notice" role="status">
