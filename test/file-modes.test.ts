@@ -62,3 +62,14 @@ describe('data directory and database file modes', () => {
     expect(mode(shared)).toBe('1777')
   })
 })
+
+describe('in-memory databases', () => {
+  it('open without creating a file called :memory: or touching the working directory', async () => {
+    const { openDb } = await import('../src/main/store/db')
+    const { existsSync } = await import('node:fs')
+    const before = mode(process.cwd())
+    openDb(':memory:').close()
+    expect(existsSync(':memory:')).toBe(false)
+    expect(mode(process.cwd())).toBe(before)
+  })
+})

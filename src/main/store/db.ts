@@ -12,11 +12,15 @@ export type Db = Database.Database
  * the database's mode; existing looser ones are tightened).
  */
 export function openDb(path: string): Db {
-  ensurePrivateDir(dirname(path))
-  ensurePrivateFile(path)
+  // An in-memory database (tests) has no file and no folder to protect.
+  const onDisk = path !== ':memory:' && path !== '' && !path.startsWith('file:')
+  if (onDisk) {
+    ensurePrivateDir(dirname(path))
+    ensurePrivateFile(path)
+  }
   const db = new Database(path)
   db.pragma('journal_mode = WAL')
-  for (const side of ['-wal', '-shm']) ensurePrivateFile(path + side, false)
+  if (onDisk) for (const side of ['-wal', '-shm']) ensurePrivateFile(path + side, false)
   db.pragma('foreign_keys = ON')
   db.pragma('busy_timeout = 5000')
   migrate(db)
