@@ -182,6 +182,7 @@ const cliCases: CliCase[] = [
   ['lab up without --demo', ['lab', 'up'], /^miglab: Only the demo lab can be brought up from the CLI\./],
   ['runs export --format xlsx', ['runs', 'export', '--format', 'xlsx'], /^miglab: --format must be csv or json, not "xlsx"\./],
   ['runs export --lab with $(…)', ['runs', 'export', '--lab', '$(touch PWNED)'], /^miglab: --lab: no lab called/],
+  ['vm list --lab with $(…)', ['vm', 'list', '--lab', '$(touch PWNED)'], /^miglab: --lab: no lab called/],
   ['serve --port 99999', ['serve', '--port', '99999'], /^miglab: --port must be 0\.\.65535, not "99999"\./],
   ['serve --port with $(…)', ['serve', '--port', '$(touch PWNED)'], /^miglab: --port must be 0\.\.65535/],
 ]

@@ -3,6 +3,7 @@ import { toApiError } from '../shared/errors'
 import { registerAppCommands } from './cli/app'
 import { registerLabCommands } from './cli/lab'
 import { registerRunCommands } from './cli/run'
+import { registerVmCommands } from './cli/vm'
 import { cliErrorLines } from './cli/words'
 
 // CLI entry: each area registers its commands from its own file under cli/.
@@ -13,6 +14,7 @@ const program = new Command()
 registerAppCommands(program)
 registerLabCommands(program)
 registerRunCommands(program)
+registerVmCommands(program)
 
 /** `lab up` of `miglab lab up --nodes 9`: the words before the first option, for the help hint. */
 const subcommand = (args: string[]): string | undefined => {

@@ -90,7 +90,7 @@ async function run(o: RunOptions): Promise<void> {
       from = vms.find((v) => v.name === o.vm)?.node
       if (from === undefined) {
         throw new MigLabError('vm_not_found', `--vm: VM ${shown(o.vm)} is not running on any node of lab ${shown(lab.name)}.`, {
-          hint: `Start it on a node first (from the app's Migrate page), or name its node with --from. Nodes: ${lab.nodes.map((n) => shown(n.name)).join(', ') || 'none'}.`,
+          hint: `Name the node it starts from with --from (nodes: ${lab.nodes.map((n) => shown(n.name)).join(', ') || 'none'}). MigLab boots the demo lab's "guest" VM itself; any other VM must already run on one of them (miglab vm list --lab ${shown(lab.name)}).`,
         })
       }
     }
