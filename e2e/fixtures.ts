@@ -15,11 +15,11 @@ export interface MigLabServer {
 }
 
 /** Starts the real `miglab serve` (browser door + core + SQLite) on a fresh data dir for each test. */
-export async function startServer(extraArgs: string[] = [], extraEnv: Record<string, string> = {}): Promise<{ server: MigLabServer; child: ChildProcess }> {
+async function startServer(): Promise<{ server: MigLabServer; child: ChildProcess }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'miglab-e2e-'))
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/miglab.mjs', import.meta.url)), 'serve', '--port', '0', ...extraArgs], {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/miglab.mjs', import.meta.url)), 'serve', '--port', '0'], {
     // The demo lab of e2e runs gets its own names, so it never touches a user's demo lab.
-    env: { ...process.env, MIGLAB_DATA_DIR: dataDir, MIGLAB_DEMO_PREFIX: 'mle2e', ...extraEnv },
+    env: { ...process.env, MIGLAB_DATA_DIR: dataDir, MIGLAB_DEMO_PREFIX: 'mle2e' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const url = await new Promise<string>((resolve, reject) => {

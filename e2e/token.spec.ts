@@ -1,8 +1,28 @@
+import { spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { expect, startServer, test } from './fixtures'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { expect, test } from './fixtures'
+
+/** `miglab serve --open` with a fake opener first on PATH; resolves once it printed its address. */
+async function serveWithOpener(path: string) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'miglab-e2e-'))
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/miglab.mjs', import.meta.url)), 'serve', '--port', '0', '--open'], {
+    env: { ...process.env, PATH: path, MIGLAB_DATA_DIR: dataDir, MIGLAB_DEMO_PREFIX: 'mle2e' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/#token=\S+)/.exec(out)
+      if (m) resolve(m[1])
+    })
+    child.on('exit', (code) => reject(new Error(`miglab serve exited (${code}):\n${out}`)))
+  })
+  return { server: { url, origin: new URL(url).origin, dataDir }, child }
+}
 
 // The session token never stays in the address bar, survives a reload of the tab, and `--open`
 // hands it to the browser without putting it on any command line.
@@ -29,7 +49,7 @@ test('--open passes the browser a private file, never the token, and its one-tim
   const log = join(fake, 'argv.log')
   writeFileSync(join(fake, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${log}'\n`)
   chmodSync(join(fake, 'xdg-open'), 0o755)
-  const { server, child } = await startServer(['--open'], { PATH: `${fake}:${process.env.PATH}` })
+  const { server, child } = await serveWithOpener(`${fake}:${process.env.PATH}`)
   try {
     await expect.poll(() => existsSync(log)).toBe(true)
     const argv = readFileSync(log, 'utf8').trim().split('\n')

@@ -1,10 +1,10 @@
 import { Command } from 'commander'
 import { toApiError } from '../shared/errors'
+import { registerVmCommands } from './cli/vm'
+import { cliErrorLines } from './cli/words'
 import { registerAppCommands } from './cli/app'
 import { registerLabCommands } from './cli/lab'
 import { registerRunCommands } from './cli/run'
-import { registerVmCommands } from './cli/vm'
-import { cliErrorLines } from './cli/words'
 
 // CLI entry: each area registers its commands from its own file under cli/.
 const program = new Command()
@@ -13,8 +13,8 @@ const program = new Command()
   .showHelpAfterError()
 registerAppCommands(program)
 registerLabCommands(program)
-registerRunCommands(program)
 registerVmCommands(program)
+registerRunCommands(program)
 
 /** `lab up` of `miglab lab up --nodes 9`: the words before the first option, for the help hint. */
 const subcommand = (args: string[]): string | undefined => {

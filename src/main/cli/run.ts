@@ -1,11 +1,11 @@
 import type { Command } from 'commander'
 import { parseWorkload, type Comparison, type VmInfo, type Workload } from '../../shared/contract/migration'
 import type { JobInfo, Lab } from '../../shared/domain'
+import { numberFlag, printable, shown } from './words'
 import { MigLabError } from '../../shared/errors'
 import { call, followJob, withCore } from './session'
 import { exportRuns } from '../migration/export'
 import { runIdsOfJob } from '../store/run-detail'
-import { numberFlag, printable, shown } from './words'
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean)
 
@@ -133,11 +133,11 @@ async function run(o: RunOptions): Promise<void> {
 }
 
 async function exportCommand(o: { format: string; lab?: string }): Promise<void> {
-  if (o.format !== 'csv' && o.format !== 'json') throw new MigLabError('invalid_argument', `--format must be csv or json, not ${shown(o.format)}.`, { hint: 'miglab runs export --format csv (or json).' })
+  if (o.format !== 'csv' && o.format !== 'json') throw new MigLabError('invalid_argument', `--format must be csv or json, not "${o.format}".`)
   const format = o.format
   await withCore(async (core) => {
     const labId = o.lab === undefined ? undefined : core.services.labs.list().find((l) => l.name === o.lab || String(l.id) === o.lab)?.id
-    if (o.lab !== undefined && labId === undefined) await findLab(core, o.lab)
+    if (o.lab !== undefined && labId === undefined) throw new MigLabError('lab_not_found', `No lab called "${o.lab}".`)
     process.stdout.write(exportRuns(core.services.db, { format, labId }).content)
   })
 }

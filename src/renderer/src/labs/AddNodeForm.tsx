@@ -2,20 +2,8 @@ import { useState, type FormEvent } from 'react'
 import type { SshConfigCandidate } from '../../../shared/domain'
 import type { ApiError } from '../../../shared/errors'
 import { asApiError, useApi } from '../api'
-import { ErrorBox, type FieldLabels } from '../ErrorBox'
-
-/** The form's words for the contract's fields (shared with the node editor). */
-export const NODE_FIELDS: FieldLabels = {
-  name: 'Name',
-  host: 'Host',
-  port: 'Port',
-  user: 'User',
-  auth: 'Sign in with',
-  'auth.keyPath': 'Private key file',
-  'auth.passphrase': 'Passphrase',
-  'auth.password': 'Password',
-  jumpHost: 'Jump host',
-}
+import { ErrorBox } from '../ErrorBox'
+import { NODE_FIELDS } from './node-fields'
 
 type AuthKind = 'key' | 'agent' | 'password'
 

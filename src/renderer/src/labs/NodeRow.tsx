@@ -3,7 +3,7 @@ import type { LabNode } from '../../../shared/domain'
 import type { ApiError } from '../../../shared/errors'
 import { asApiError, useApi } from '../api'
 import { ErrorBox } from '../ErrorBox'
-import { NODE_FIELDS } from './AddNodeForm'
+import { NODE_FIELDS } from './node-fields'
 import { HostKeyPrompt, hostKeyQuestion, type HostKeyQuestion } from './HostKeyPrompt'
 
 const MARK = { pass: '✔', warn: '!', fail: '✘' } as const
