@@ -1,5 +1,7 @@
 // `npm start`: build, then open the desktop app — or, where the Electron runtime is missing, say so
 // in one line and serve the same UI in browser mode.
+// With a display, `serve --open` opens the browser without the token on any command line: the
+// opener gets a 0600 redirect page holding a one-time code (src/main/doors/open-browser.ts).
 import { spawnSync, spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { summaryLines } from './test-summary.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const bin = (pkg, file) => join(root, 'node_modules', pkg, file)
@@ -33,28 +34,14 @@ const stages = [
   stage('end-to-end (playwright, chromium)', [bin('@playwright/test', 'cli.js'), 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_FILE: join(reports, 'playwright.json') }),
 ]
 
-const v = readJson('vitest.json')
-const p = readJson('playwright.json')
-const counts = { passed: 0, failed: 0, skipped: 0 }
-console.log('\n━━ summary ━━')
-if (v) {
-  const skipped = v.numPendingTests + v.numTodoTests
-  console.log(`vitest:     ${v.numPassedTests} passed, ${v.numFailedTests} failed, ${skipped} skipped (${v.numTotalTestSuites} suites)`)
-  counts.passed += v.numPassedTests
-  counts.failed += v.numFailedTests
-  counts.skipped += skipped
-}
-if (p) {
-  const passed = p.stats.expected + p.stats.flaky
-  console.log(`playwright: ${passed} passed, ${p.stats.unexpected} failed, ${p.stats.skipped} skipped`)
-  counts.passed += passed
-  counts.failed += p.stats.unexpected
-  counts.skipped += p.stats.skipped
-}
-for (const s of stages) console.log(`${s.ok ? '✔' : '✘'} ${s.name} (${s.seconds.toFixed(1)} s)`)
-const failedStages = stages.filter((s) => !s.ok).length
-// A stage that failed without a failing test (typecheck, build, a crashed runner) still counts.
-if (failedStages && !counts.failed) counts.failed = failedStages
+const { lines, failed } = summaryLines({
+  vitest: readJson('vitest.json'),
+  playwright: readJson('playwright.json'),
+  stages,
+  isRoot: process.getuid?.() === 0,
+  root,
+})
 rmSync(reports, { recursive: true, force: true })
-console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`)
-process.exit(failedStages || counts.failed ? 1 : 0)
+console.log('\n━━ summary ━━')
+for (const line of lines) console.log(line)
+process.exit(failed ? 1 : 0)

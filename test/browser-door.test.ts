@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -52,6 +53,21 @@ function get(path: string, host?: string): Promise<{ status: number; body: strin
   })
 }
 
+/**
+ * A GET written byte for byte on a raw socket: `http.request`/`fetch` would resolve `/../` before
+ * sending, and the guard under test would never see it.
+ */
+function rawGet(path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    let reply = ''
+    const socket = connect(door.port, '127.0.0.1', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${door.port}\r\nConnection: close\r\n\r\n`))
+    socket.setEncoding('latin1')
+    socket.on('data', (d: string) => (reply += d))
+    socket.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1] ?? 0), body: reply }))
+    socket.on('error', reject)
+  })
+}
+
 describe('browser door', () => {
   it('listens on 127.0.0.1 only, with the token in the URL fragment', () => {
     expect(door.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${door.port}/#token=[\\w-]{32}$`))
@@ -63,8 +79,12 @@ describe('browser door', () => {
     expect(page.body).toContain('<title>MigLab</title>')
     expect(page.csp).toContain("default-src 'self'")
     expect((await get('/assets/app.js')).status).toBe(200)
-    expect((await get('/../secret.txt')).status).toBe(404)
-    expect((await get('/%2e%2e/secret.txt')).status).toBe(404)
+    for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/../../secret.txt', '/%2e%2e%2fsecret.txt']) {
+      const reply = await rawGet(path)
+      expect(reply.status, path).toBe(400)
+      expect(reply.body, path).not.toContain('outside the renderer')
+    }
+    expect((await rawGet('/assets/app.js')).status).toBe(200)
   })
 
   it('refuses a foreign Host header (DNS rebinding)', async () => {

@@ -3,6 +3,7 @@ import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { DoctorCheck } from '../src/shared/domain'
+import { createCore } from '../src/main/core'
 import { tempDir } from './helpers'
 
 const bin = join(__dirname, '..', 'bin', 'miglab.mjs')
@@ -44,5 +45,17 @@ describe('CLI door', () => {
     expect(out.status).not.toBe(0)
     expect(out.stderr).toMatch(/unknown command/i)
   })
-})
 
+  it('vm list names the VMs of a lab (none here), and run says how to start one it cannot find', async () => {
+    const core = createCore({ dataDir, door: 'browser' })
+    await core.handlers['labs.create']({ name: 'empty', description: '', hypervisor: 'qemu' })
+    await core.close()
+    const list = miglab('vm', 'list', '--lab', 'empty')
+    expect(list.status, list.stderr).toBe(0)
+    expect(list.stdout.trim()).toBe('No VM runs on the nodes of empty.')
+    const out = miglab('run', '--lab', 'empty', '--vm', 'ghost')
+    expect(out.status).toBe(1)
+    expect(out.stderr).toContain('miglab: --vm: VM "ghost" is not running on any node of lab "empty".')
+    expect(out.stderr).toMatch(/→ Name the node it starts from with --from .*miglab vm list --lab "empty"/)
+  })
+})

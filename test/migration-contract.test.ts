@@ -48,7 +48,7 @@ describe('CLI: run and runs export', () => {
     for (const o of ['--strategy', '--workload', '--reps', '--json', '--max-bandwidth']) expect(help.stdout).toContain(o)
     const out = miglab('run', '--lab', 'nope', '--vm', 'x')
     expect(out.status).toBe(1)
-    expect(out.stderr).toContain('No lab called "nope"')
+    expect(out.stderr).toContain('--lab: no lab called "nope"')
   })
 
   it('exports stored runs as CSV and JSON', () => {

@@ -48,6 +48,8 @@ describe('ssh-config import (no server)', () => {
 })
 
 const skip = sshdUnavailable()
+const hasUseradd = existsSync('/usr/sbin/useradd')
+const hasSudo = existsSync('/usr/bin/sudo')
 if (skip) console.warn(`SKIP nodes-core: ${skip}`)
 
 describe.skipIf(skip !== null)('nodes contract over a real sshd', () => {
@@ -112,14 +114,9 @@ describe.skipIf(skip !== null)('nodes contract over a real sshd', () => {
     expect(stored.facts).toEqual(report.facts)
   })
 
-  it('password login: works, wrong password is auth_failed, and the password is nowhere on disk', async (ctx) => {
-    if (!existsSync('/usr/sbin/useradd')) {
-      console.warn('SKIP password path: useradd is not available')
-      return ctx.skip()
-    }
+  it.skipIf(!hasUseradd)(`password login: works, wrong password is auth_failed, and the password is nowhere on disk${hasUseradd ? '' : ' (SKIPPED: useradd is not available)'}`, async () => {
     const user = `mlpw${process.pid % 100000}`
     const password = `Pw-${Math.random().toString(36).slice(2)}-'"$;ü`
-    const sudoers = `/etc/sudoers.d/miglab-test-${user}`
     execFileSync('useradd', ['-m', '-s', '/bin/sh', user])
     try {
       execFileSync('chpasswd', { input: `${user}:${password}\n` })
@@ -127,25 +124,6 @@ describe.skipIf(skip !== null)('nodes contract over a real sshd', () => {
       expect(JSON.stringify(node)).not.toContain(password)
       expect((await call('nodes.connect', { nodeId: node.id })).user).toBe(user)
       expect((await execOk(core.services.ssh, String(node.id), cmd('id', '-un'))).stdout).toBe(`${user}\n`)
-      if (existsSync('/usr/bin/sudo')) {
-        // sudo -S gets the password on stdin: it works, and no process's arguments ever hold it.
-        writeFileSync(sudoers, `${user} ALL=(ALL) ALL\n`, { mode: 0o440 })
-        const key = String(node.id)
-        const asRoot = await execOk(core.services.ssh, key, pipeline(cmd('ps', '-eo', 'args'), cmd('cat')), { sudo: true })
-        expect(asRoot.stdout).toMatch(/sudo -S -p/)
-        expect(asRoot.stdout).not.toContain(password)
-        expect((await execOk(core.services.ssh, key, cmd('id', '-u'), { sudo: true })).stdout).toBe('0\n')
-        // Cancelling a root process started through sudo kills it too.
-        const marker = `600.${process.pid}3`
-        const ac = new AbortController()
-        const running = exec(core.services.ssh, key, cmd('sleep', marker), { sudo: true, signal: ac.signal })
-        await new Promise((r) => setTimeout(r, 1500))
-        const pgrep = async (): Promise<string> => (await exec(core.services.ssh, String(rootNode), cmd('pgrep', '-f', `^sleep ${marker}$`))).stdout
-        expect(await pgrep()).not.toBe('')
-        ac.abort()
-        await expect(running).rejects.toMatchObject({ code: 'cancelled' })
-        expect(await pgrep()).toBe('')
-      } else console.warn('SKIP sudo path: sudo is not installed')
       // Through the contract's own logging path too: a job that logs around the node.
       const job = core.services.jobs.start('test', 'log check', {}, async (ctx2) => ctx2.log('info', `checked node ${node.name}`))
       await core.services.jobs.wait(job.id)
@@ -165,10 +143,44 @@ describe.skipIf(skip !== null)('nodes contract over a real sshd', () => {
       expect((await call('nodes.remove', { nodeId: node.id })).removed).toBe(true)
       expect(core.services.secrets.get(String(node.id), 'password')).toBeUndefined()
     } finally {
-      rmSync(sudoers, { force: true })
       execFileSync('userdel', ['-f', '-r', user], { stdio: 'ignore' }) // -f: even if a session is still open
     }
   })
+
+  it.skipIf(!hasUseradd || !hasSudo)(
+    `sudo with a node's password: given on stdin, never in arguments; cancelling kills the root process${hasUseradd && hasSudo ? '' : ' (SKIPPED: sudo or useradd is not installed)'}`,
+    async () => {
+      const user = `mlsu${process.pid % 100000}`
+      const password = `Pw-${Math.random().toString(36).slice(2)}-'"$;ü`
+      const sudoers = `/etc/sudoers.d/miglab-test-${user}`
+      execFileSync('useradd', ['-m', '-s', '/bin/sh', user])
+      try {
+        execFileSync('chpasswd', { input: `${user}:${password}\n` })
+        const node = await call('nodes.add', { labId, name: 'sudo', host: '127.0.0.1', port: sshd.port, user, auth: { kind: 'password', password } })
+        // sudo -S gets the password on stdin: it works, and no process's arguments ever hold it.
+        writeFileSync(sudoers, `${user} ALL=(ALL) ALL\n`, { mode: 0o440 })
+        const key = String(node.id)
+        const asRoot = await execOk(core.services.ssh, key, pipeline(cmd('ps', '-eo', 'args'), cmd('cat')), { sudo: true })
+        expect(asRoot.stdout).toMatch(/sudo -S -p/)
+        expect(asRoot.stdout).not.toContain(password)
+        expect((await execOk(core.services.ssh, key, cmd('id', '-u'), { sudo: true })).stdout).toBe('0\n')
+        // Cancelling a root process started through sudo kills it too.
+        const marker = `600.${process.pid}3`
+        const ac = new AbortController()
+        const running = exec(core.services.ssh, key, cmd('sleep', marker), { sudo: true, signal: ac.signal })
+        await new Promise((r) => setTimeout(r, 1500))
+        const pgrep = async (): Promise<string> => (await exec(core.services.ssh, String(rootNode), cmd('pgrep', '-f', `^sleep ${marker}$`))).stdout
+        expect(await pgrep()).not.toBe('')
+        ac.abort()
+        await expect(running).rejects.toMatchObject({ code: 'cancelled' })
+        expect(await pgrep()).toBe('')
+        expect((await call('nodes.remove', { nodeId: node.id })).removed).toBe(true)
+      } finally {
+        rmSync(sudoers, { force: true })
+        execFileSync('userdel', ['-f', '-r', user], { stdio: 'ignore' })
+      }
+    },
+  )
 
   it('jump hosts are nodes of the same lab; a used jump host cannot be removed', async () => {
     const via = await call('nodes.add', { labId, name: 'via', host: '127.0.0.1', port: sshd.port, user: 'root', auth: { kind: 'key', keyPath: sshd.clientKey }, jumpHost: 'local' })

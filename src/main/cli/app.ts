@@ -1,13 +1,16 @@
 import type { Command } from 'commander'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { createCore } from '../core'
 import { openBrowserDoor } from '../doors/http-ws'
+import { openInBrowser } from '../doors/open-browser'
 import { dbPathIn, resolveDataDir } from '../paths'
 import { runDoctor } from '../system/doctor'
 import { which } from '../system/which'
+import { MigLabError } from '../../shared/errors'
+import { shown } from './words'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 const rendererDir = join(root, 'out', 'renderer')
@@ -24,18 +27,24 @@ function ensureRenderer(): void {
 }
 
 async function serve(options: { port: string; open?: boolean }): Promise<void> {
-  const port = Number(options.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got "${options.port}".`)
+  const port = /^\d{1,5}$/.test(options.port.trim()) ? Number(options.port) : NaN
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new MigLabError('invalid_argument', `--port must be 0..65535, not ${shown(options.port)}.`, { hint: 'Give a free TCP port, or 0 to let MigLab pick one.' })
+  }
   ensureRenderer()
-  const core = createCore({ dataDir: resolveDataDir(), door: 'browser' })
+  const dataDir = resolveDataDir()
+  const core = createCore({ dataDir, door: 'browser' })
   const door = await openBrowserDoor({ core, rendererDir, port })
   console.log(`MigLab browser mode: ${door.url}`)
   console.log('Open that address (it carries this session\'s access token). Ctrl+C stops MigLab.')
+  // Never the token on the opener's command line: a 0600 redirect page in the private data dir and a one-time code.
+  let opened: { remove(): void } | undefined
   if (options.open) {
     const opener = which('xdg-open') ?? which('chromium')
-    if (opener) spawn(opener, [door.url], { stdio: 'ignore', detached: true }).unref()
+    if (opener) opened = openInBrowser(door, dataDir, opener)
   }
   const stop = async () => {
+    opened?.remove()
     await door.close()
     await core.close()
     process.exit(0)

@@ -5,6 +5,7 @@ import { MigLabError } from '../../shared/errors'
 import type { Core } from '../core'
 import { FIX_PREFIX } from '../handlers/lab'
 import { call, followJob, withCore } from './session'
+import { numberFlag, printable } from './words'
 
 /** Runs a demo-lab job to its end; a failure carries the fix the job logged. */
 async function runJob(core: Core, method: Method, input: unknown): Promise<JobInfo> {
@@ -16,10 +17,10 @@ async function runJob(core: Core, method: Method, input: unknown): Promise<JobIn
 
 function printStatus(s: DemoLabStatus): void {
   console.log(`Demo lab (${s.prefix}): ${s.state.toUpperCase()}   subnet ${s.subnet}   management ${s.managementIp}   guest ${s.guestIp}   accel ${s.accel ?? '?'}`)
-  const rows = [['NODE', 'ADDRESS', 'NAMESPACE', 'SSHD', 'REACHABLE'], ...s.nodes.map((n) => [n.name, `${n.ip}:22`, n.namespace, n.sshdRunning ? 'running' : 'stopped', n.reachable ? 'yes' : 'no'])]
+  const rows = [['NODE', 'ADDRESS', 'NAMESPACE', 'SSHD', 'REACHABLE'], ...s.nodes.map((n) => [printable(n.name), `${n.ip}:22`, n.namespace, n.sshdRunning ? 'running' : 'stopped', n.reachable ? 'yes' : 'no'])]
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
   for (const r of rows) console.log('  ' + r.map((c, i) => c.padEnd(widths[i])).join('  '))
-  for (const p of s.problems) console.log(`  ! ${p}`)
+  for (const p of s.problems) console.log(`  ! ${printable(p)}`)
 }
 
 /** `miglab lab up --demo | down | status`: the demo lab from the command line, through the same core. */
@@ -33,7 +34,7 @@ export function registerLabCommands(program: Command): void {
     .option('--subnet <cidr>', 'IPv4 subnet (default: as before, else 198.18.0.0/24)')
     .action(async (o: { demo?: boolean; nodes?: string; subnet?: string }) => {
       if (!o.demo) throw new MigLabError('invalid_input', 'Only the demo lab can be brought up from the CLI.', { hint: 'miglab lab up --demo' })
-      const input = { ...(o.nodes !== undefined ? { nodes: Number(o.nodes) } : {}), ...(o.subnet !== undefined ? { subnet: o.subnet } : {}) }
+      const input = { ...(o.nodes !== undefined ? { nodes: numberFlag('--nodes', o.nodes) } : {}), ...(o.subnet !== undefined ? { subnet: o.subnet } : {}) }
       await withCore(async (core) => {
         const job = await runJob(core, 'demo.up', input)
         const r = job.result as { elapsedMs: number; guestImage: { built: boolean } }

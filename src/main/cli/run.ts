@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
-import { parseWorkload, strategyId, type Comparison, type VmInfo } from '../../shared/contract/migration'
+import { parseWorkload, type Comparison, type VmInfo, type Workload } from '../../shared/contract/migration'
 import type { JobInfo, Lab } from '../../shared/domain'
+import { numberFlag, printable, shown } from './words'
 import { MigLabError } from '../../shared/errors'
 import { call, followJob, withCore } from './session'
 import { exportRuns } from '../migration/export'
@@ -23,8 +24,8 @@ const fmt = (v: number): string => (!Number.isFinite(v) ? '–' : Math.abs(v) >=
 export function resultsTable(c: Comparison): string {
   const head = ['strategy', 'workload', 'n', ...COLUMNS.map(([, label, , unit]) => `${label} (${unit})`)]
   const rows = c.groups.map((g) => [
-    g.strategy,
-    g.workload,
+    printable(g.strategy),
+    printable(g.workload),
     String(Math.max(0, ...Object.values(g.metrics).map((m) => m.n))),
     ...COLUMNS.map(([metric, , scale]) => {
       const m = g.metrics[metric]
@@ -56,37 +57,67 @@ interface RunOptions {
   json?: boolean
 }
 
-const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v))
+/** A lab by name or id, or a refusal that lists the labs there are. */
+export async function findLab(core: Parameters<typeof call>[0], given: string): Promise<Lab> {
+  const labs = await call<Lab[]>(core, 'labs.list', {})
+  const lab = labs.find((l) => l.name === given || String(l.id) === given)
+  if (!lab) {
+    throw new MigLabError('lab_not_found', `--lab: no lab called ${shown(given)}.`, {
+      hint: labs.length ? `Labs here: ${labs.map((l) => shown(l.name)).join(', ')}.` : 'There are no labs yet: miglab lab up --demo creates the demo lab.',
+    })
+  }
+  return lab
+}
+
+function workloadFlag(text: string): Workload {
+  try {
+    return parseWorkload(text)
+  } catch {
+    throw new MigLabError('invalid_argument', `--workload: ${shown(text)} is not a workload.`, {
+      hint: 'Use idle, echo, dirty:<MiB>M:<MiB/s> (e.g. dirty:64M:50, both at least 1) or custom:<command>.',
+    })
+  }
+}
 
 async function run(o: RunOptions): Promise<void> {
   await withCore(async (core) => {
-    const labs = await call<Lab[]>(core, 'labs.list', {})
-    const lab = labs.find((l) => l.name === o.lab || String(l.id) === o.lab)
-    if (!lab) throw new MigLabError('lab_not_found', `No lab called "${o.lab}".`, { hint: `Labs: ${labs.map((l) => l.name).join(', ') || 'none (try miglab lab up --demo)'}` })
-    // Default route: from where the VM runs now to the first other node.
-    const vms = o.from ? [] : await call<VmInfo[]>(core, 'vms.list', { labId: lab.id })
-    const from = o.from ?? vms.find((v) => v.name === o.vm)?.node
-    if (!from) throw new MigLabError('vm_not_found', `VM "${o.vm}" does not run on any node of lab ${lab.name}; name the source with --from.`)
+    const lab = await findLab(core, o.lab)
+    // Default route: from where the VM runs now to the first other node. An empty --from is an empty
+    // name (refused by the contract), not a missing flag.
+    let from = o.from
+    if (from === undefined) {
+      const vms = await call<VmInfo[]>(core, 'vms.list', { labId: lab.id })
+      from = vms.find((v) => v.name === o.vm)?.node
+      if (from === undefined) {
+        throw new MigLabError('vm_not_found', `--vm: VM ${shown(o.vm)} is not running on any node of lab ${shown(lab.name)}.`, {
+          hint: `Name the node it starts from with --from (nodes: ${lab.nodes.map((n) => shown(n.name)).join(', ') || 'none'}). MigLab boots the demo lab's "guest" VM itself; any other VM must already run on one of them (miglab vm list --lab ${shown(lab.name)}).`,
+        })
+      }
+    }
     const to = o.to ?? lab.nodes.find((n) => n.name !== from)?.name
+    if (to === undefined) {
+      throw new MigLabError('node_not_found', `Lab ${shown(lab.name)} has no other node to migrate ${shown(o.vm)} to.`, { hint: 'Add a second node to the lab, or name the destination with --to.' })
+    }
     const params = Object.fromEntries(
       Object.entries({
-        maxBandwidthMiBs: num(o.maxBandwidth),
-        downtimeLimitMs: num(o.downtimeLimit),
-        multifdChannels: num(o.multifdChannels),
-        postcopyAfterMs: num(o.postcopyAfterMs),
-        postcopyAfterPasses: num(o.postcopyAfterPasses),
+        maxBandwidthMiBs: numberFlag('--max-bandwidth', o.maxBandwidth),
+        downtimeLimitMs: numberFlag('--downtime-limit', o.downtimeLimit),
+        multifdChannels: numberFlag('--multifd-channels', o.multifdChannels),
+        postcopyAfterMs: numberFlag('--postcopy-after-ms', o.postcopyAfterMs),
+        postcopyAfterPasses: numberFlag('--postcopy-after-passes', o.postcopyAfterPasses),
         sharedMemoryDir: o.sharedDir,
-        probeIntervalMs: num(o.probeInterval),
+        probeIntervalMs: numberFlag('--probe-interval', o.probeInterval),
       }).filter(([, v]) => v !== undefined),
     )
+    // Strategy names go to the contract as typed: it refuses unknown ones, named by flag.
     const input = {
       labId: lab.id,
       vm: o.vm,
       from,
       to,
-      strategies: list(o.strategy).map((s) => strategyId.parse(s)),
-      workloads: o.workload.flatMap(list).map(parseWorkload),
-      repetitions: Number(o.reps),
+      strategies: list(o.strategy),
+      workloads: o.workload.flatMap(list).map(workloadFlag),
+      repetitions: numberFlag('--reps', o.reps),
       params,
     }
     // Each run's figures are printed as it ends, not only the group means at the close.

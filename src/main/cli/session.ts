@@ -5,6 +5,7 @@ import { MigLabError } from '../../shared/errors'
 import { createCore, type Core } from '../core'
 import { dispatch } from '../doors/dispatch'
 import { resolveDataDir } from '../paths'
+import { printable } from './words'
 
 /** A contract call from the CLI: through the same dispatch (and input checks) as the other doors. */
 export async function call<T>(core: Core, method: Method, input: unknown): Promise<T> {
@@ -37,11 +38,11 @@ export async function followJob(core: Core, start: () => Promise<JobInfo>, onCan
     if (e.type === 'job' && e.job.id === jobId && e.job.status === 'running' && e.job.step !== lastStep) {
       lastStep = e.job.step
       const pct = e.job.progress === null ? '    ' : `${Math.round(e.job.progress * 100)}%`.padStart(4)
-      console.error(`[${pct}] ${lastStep}`)
+      console.error(`[${pct}] ${printable(lastStep)}`)
     }
     if (e.type === 'log' && e.line.jobId === jobId) {
       logs.push(e.line)
-      if (e.line.level !== 'info' || opts.info) console.error(`  ${e.line.message.replace(/\n/g, '\n    ')}`)
+      if (e.line.level !== 'info' || opts.info) console.error(`  ${e.line.message.split('\n').map(printable).join('\n    ')}`)
     }
   }
   const unsubscribe = core.subscribe((e) => (jobId ? show(e) : early.push(e)))

@@ -70,7 +70,12 @@ export function migrationHandlers(s: Services): MigrationHandlers {
   const links = (l: Lab) => labLinks(s, l)
   const node = (all: NodeLink[], name: string): NodeLink => {
     const found = all.find((n) => n.name === name)
-    if (!found) throw new MigLabError('node_not_found', `The lab has no node "${name}".`, { nodes: all.map((n) => n.name) })
+    if (!found) {
+      throw new MigLabError('node_not_found', `The lab has no node ${JSON.stringify(name)}.`, {
+        nodes: all.map((n) => n.name),
+        hint: all.length ? `Choose one of its nodes: ${all.map((n) => n.name).join(', ')}.` : 'Add the lab\'s nodes first.',
+      })
+    }
     return found
   }
   const writer = new RunWriter(s.db)
@@ -145,7 +150,7 @@ export function migrationHandlers(s: Services): MigrationHandlers {
 
     'runs.get': async ({ id }) => {
       const run = runDetail(s.db, id)
-      if (!run) throw new MigLabError('run_not_found', `No run with id ${id}.`)
+      if (!run) throw new MigLabError('run_not_found', `No run with id ${id}.`, { hint: 'It may have been deleted; list the runs again.' })
       return run
     },
 

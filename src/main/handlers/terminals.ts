@@ -1,5 +1,6 @@
 import type { ParsedInput } from '../../shared/api'
 import type { TerminalResults } from '../../shared/contract/terminals'
+import { MigLabError } from '../../shared/errors'
 import type { Services } from '../services'
 
 type TerminalHandlers = { [M in keyof TerminalResults]: (input: ParsedInput<M>) => Promise<TerminalResults[M]> }
@@ -12,6 +13,13 @@ export function terminalHandlers(s: Services): TerminalHandlers {
     'terminals.resize': async ({ id, cols, rows }) => (s.terminals.resize(id, cols, rows), ok),
     'terminals.ack': async ({ id, bytes }) => (s.terminals.ack(id, bytes), ok),
     'terminals.close': async ({ id }) => (s.terminals.close(id), ok),
-    'terminals.saveTranscript': async ({ nodeId, runId, title, text }) => ({ id: s.transcripts.insert({ nodeId, runId, title, text }) }),
+    'terminals.saveTranscript': async ({ nodeId, runId, title, text }) => {
+      // Said in words, not as the database's foreign-key failure.
+      if (!s.nodes.get(nodeId)) throw new MigLabError('node_not_found', `No node with id ${nodeId}.`, { hint: 'The node was removed; its terminal can no longer be saved.' })
+      if (runId !== undefined && !s.db.prepare('SELECT 1 FROM runs WHERE id = ?').get(runId)) {
+        throw new MigLabError('run_not_found', `No run with id ${runId}.`, { hint: 'Save the transcript without a run, or pick a run that exists.' })
+      }
+      return { id: s.transcripts.insert({ nodeId, runId, title, text }) }
+    },
   }
 }

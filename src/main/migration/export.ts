@@ -1,4 +1,5 @@
 import { stringify } from 'csv-stringify/sync'
+import { csvCell } from '../csv'
 import type { Db } from '../store/db'
 import { runSummaries } from '../store/run-detail'
 
@@ -18,7 +19,6 @@ export function exportRuns(db: Db, options: { format: 'csv' | 'json'; labId?: nu
   if (options.format === 'json') return { filename: `miglab-runs-${stamp}.json`, mime: 'application/json', content: JSON.stringify(runs, null, 2) + '\n' }
   const metrics = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort()
   const params = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort()
-  const cell = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : v)
   const rows = runs.map((r) => [
     r.id,
     r.labId,
@@ -29,9 +29,9 @@ export function exportRuns(db: Db, options: { format: 'csv' | 'json'; labId?: nu
     r.startedAt,
     r.endedAt,
     ...metrics.map((m) => r.metrics[m]),
-    ...params.map((p) => cell(r.params[p])),
+    ...params.map((p) => r.params[p]),
     (r.error as { code?: string } | undefined)?.code,
   ])
   const header = ['id', 'lab_id', 'vm', 'strategy', 'workload', 'status', 'started_at', 'ended_at', ...metrics, ...params.map((p) => `param.${p}`), 'error_code']
-  return { filename: `miglab-runs-${stamp}.csv`, mime: 'text/csv', content: stringify([header, ...rows.map((r) => r.map(cell))]) }
+  return { filename: `miglab-runs-${stamp}.csv`, mime: 'text/csv', content: stringify([header, ...rows.map((r) => r.map(csvCell))]) }
 }

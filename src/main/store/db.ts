@@ -1,16 +1,26 @@
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { MigLabError } from '../../shared/errors'
+import { ensurePrivateDir, ensurePrivateFile } from '../paths'
 import { migrations } from './migrations'
 
 export type Db = Database.Database
 
-/** Opens (creating if needed) the history database, in WAL mode, migrated to the latest schema. */
+/**
+ * Opens (creating if needed) the history database, in WAL mode, migrated to the latest schema. Its
+ * folder is 0700 and the database with its -wal and -shm files 0600 (SQLite gives the side files
+ * the database's mode; existing looser ones are tightened).
+ */
 export function openDb(path: string): Db {
-  mkdirSync(dirname(path), { recursive: true })
+  // An in-memory database (tests) has no file and no folder to protect.
+  const onDisk = path !== ':memory:' && path !== '' && !path.startsWith('file:')
+  if (onDisk) {
+    ensurePrivateDir(dirname(path))
+    ensurePrivateFile(path)
+  }
   const db = new Database(path)
   db.pragma('journal_mode = WAL')
+  if (onDisk) for (const side of ['-wal', '-shm']) ensurePrivateFile(path + side, false)
   db.pragma('foreign_keys = ON')
   db.pragma('busy_timeout = 5000')
   migrate(db)

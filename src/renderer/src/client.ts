@@ -35,15 +35,56 @@ function desktopClient(bridge: DesktopBridge): MigLabApi {
   }
 }
 
-/** Browser door: the same contract over a WebSocket, authenticated by the token in the URL fragment. */
-function browserClient(token: string): MigLabApi {
+const TOKEN_KEY = 'miglab.token'
+const noToken = () =>
+  new CallError({ code: 'no_token', message: 'This address has no access token.', detail: { hint: 'Open the full address `miglab serve` printed (it ends with #token=…).' } })
+
+/**
+ * The session token, from wherever this page got it: `#token=` (the address `miglab serve` printed),
+ * `#code=` (a one-time code the opener used, traded here for the token), or this tab's
+ * sessionStorage (a reload). The fragment is removed from the address bar and this history entry at
+ * once, so the token is neither shown, bookmarked nor shared with a screenshot.
+ */
+export function sessionToken(): Promise<string> {
+  const fragment = new URLSearchParams(location.hash.slice(1))
+  const given = fragment.get('token')
+  const code = fragment.get('code')
+  if (given || code) history.replaceState(history.state, '', `${location.pathname}${location.search}`)
+  const keep = (token: string) => {
+    try {
+      sessionStorage.setItem(TOKEN_KEY, token)
+    } catch {
+      // storage disabled: this tab works until it is reloaded
+    }
+    return token
+  }
+  if (given) return Promise.resolve(keep(given))
+  if (code) {
+    return fetch('/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code }) }).then(async (r) => {
+      if (!r.ok) throw new CallError({ code: 'code_refused', message: await r.text(), detail: { hint: 'Open the full address `miglab serve` printed (it ends with #token=…).' } })
+      return keep(((await r.json()) as { token: string }).token)
+    })
+  }
+  let stored: string | null = null
+  try {
+    stored = sessionStorage.getItem(TOKEN_KEY)
+  } catch {
+    // storage disabled
+  }
+  return stored ? Promise.resolve(stored) : Promise.reject(noToken())
+}
+
+/** Browser door: the same contract over a WebSocket, authenticated by the session token. */
+function browserClient(tokenPromise: Promise<string>): MigLabApi {
+  // Settled once; a refused code or a missing token surfaces on the first call, as that call's error.
+  tokenPromise.catch(() => undefined)
   const listeners = new Set<EventListener>()
   const pending = new Map<number, (r: CallResponse) => void>()
   let nextId = 1
   let socket: Promise<WebSocket> | undefined
 
   const connect = (): Promise<WebSocket> => {
-    socket ??= new Promise((resolve, reject) => {
+    socket ??= tokenPromise.then((token) => new Promise<WebSocket>((resolve, reject) => {
       const ws = new WebSocket(`ws://${location.host}/api?token=${encodeURIComponent(token)}`)
       ws.onopen = () => resolve(ws)
       ws.onerror = () => reject(new CallError({ code: 'disconnected', message: 'Cannot reach MigLab.', detail: { hint: 'Is `miglab serve` still running? Open the address it printed.' } }))
@@ -62,6 +103,9 @@ function browserClient(token: string): MigLabApi {
           pending.delete(data.id)
         }
       }
+    }))
+    socket.catch(() => {
+      socket = undefined
     })
     return socket
   }
@@ -84,9 +128,8 @@ function browserClient(token: string): MigLabApi {
   }
 }
 
-export function createClient(): MigLabApi {
+/** The client for this window: the desktop bridge, or the browser door once the token is known. */
+export async function createClient(): Promise<MigLabApi> {
   if (window.miglab) return desktopClient(window.miglab)
-  const token = new URLSearchParams(location.hash.slice(1)).get('token')
-  if (!token) throw new CallError({ code: 'no_token', message: 'This address has no access token.', detail: { hint: 'Open the full address `miglab serve` printed (it ends with #token=…).' } })
-  return browserClient(token)
+  return browserClient(Promise.resolve(await sessionToken()))
 }

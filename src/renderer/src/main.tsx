@@ -8,19 +8,19 @@ import { asApiError } from './api'
 import './styles.css'
 
 const root = createRoot(document.getElementById('root')!)
-try {
-  const api = createClient()
-  root.render(
-    <StrictMode>
-      <ApiProvider api={api}>
-        <App />
-      </ApiProvider>
-    </StrictMode>,
-  )
-} catch (err) {
-  root.render(
-    <main className="page">
-      <ErrorBox error={asApiError(err)} />
-    </main>,
-  )
-}
+createClient().then(
+  (api) =>
+    root.render(
+      <StrictMode>
+        <ApiProvider api={api}>
+          <App />
+        </ApiProvider>
+      </StrictMode>,
+    ),
+  (err: unknown) =>
+    root.render(
+      <main className="page">
+        <ErrorBox error={asApiError(err)} />
+      </main>,
+    ),
+)

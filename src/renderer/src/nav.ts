@@ -1,4 +1,4 @@
-/** The page and its parameters live in the URL query (`?page=labs&lab=2`); the fragment keeps the token. */
+/** The page and its parameters live in the URL query (`?page=labs&lab=2`); the token lives in sessionStorage, never in the address. */
 export function navigate(page: string, params: Record<string, string | number> = {}): void {
   const query = new URLSearchParams({ page, ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) })
   history.pushState(null, '', `?${query}${location.hash}`)

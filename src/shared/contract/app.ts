@@ -18,7 +18,7 @@ export const appInputs = {
   'labs.create': z.object({ name: labName, description: z.string().max(2000).default(''), hypervisor: z.enum(hypervisorKinds).default('qemu') }).strict(),
   'labs.remove': z.object({ id }).strict(),
   'jobs.list': none,
-  'jobs.cancel': z.object({ id: z.string().min(1) }).strict(),
+  'jobs.cancel': z.object({ id: z.string().min(1).max(64) }).strict(),
   'runs.list': z.object({ labId: id.optional() }).strict(),
 } as const
 

@@ -4,7 +4,7 @@ import type { DemoLabStatus, JobInfo } from '../domain'
 import { none } from './app'
 
 /** Contract of the demo lab: network namespaces and sshd nodes on this Linux host. */
-export const subnet = z.string().superRefine((text, ctx) => {
+export const subnet = z.string().max(64).superRefine((text, ctx) => {
   const parsed = parseLabSubnet(text)
   if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason })
 })

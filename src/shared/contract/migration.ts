@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { JobInfo, RunSummary } from '../domain'
-import { id } from './app'
+import { id, labName } from './app'
 
 /** Contract of live-migration experiments: VMs, strategies, experiments, run details and comparisons. */
 
@@ -67,8 +67,13 @@ export function parseWorkload(text: string): Workload {
   throw new Error(`Unknown workload "${text}": use idle, echo, dirty:<MiB>M:<MiB/s> or custom:<command>.`)
 }
 
-const nodeName = z.string().min(1).max(64)
-const vmName = z.string().min(1).max(128)
+// Node names follow the nodes contract; VM names are the hypervisor's, so anything printable goes.
+const nodeName = labName
+const vmName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[^\p{Cc}]*$/u, 'no control characters (newlines, escapes, tabs)')
 
 export const migrationInputs = {
   'vms.list': z.object({ labId: id }).strict(),

@@ -25,12 +25,14 @@ export const userName = z
   .min(1, 'a user is required')
   .max(64)
   .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/, 'a Unix user name')
-export const fingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'SHA256:… as ssh-keygen -lf prints it')
+export const fingerprint = z.string().max(64).regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'SHA256:… as ssh-keygen -lf prints it')
 const secret = z.string().min(1).max(4096)
+/** A file on this machine: no control characters (a newline or NUL in a path is never a real key file). */
+const filePath = z.string().min(1).max(4096).regex(/^[^\p{Cc}]*$/u, 'no control characters (newlines, escapes, tabs)')
 
 /** Secrets (password, passphrase) go to the in-memory secret store only, never to the database. */
 export const nodeAuth = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('key'), keyPath: z.string().min(1).max(4096), passphrase: secret.optional() }).strict(),
+  z.object({ kind: z.literal('key'), keyPath: filePath, passphrase: secret.optional() }).strict(),
   z.object({ kind: z.literal('agent') }).strict(),
   z.object({ kind: z.literal('password'), password: secret }).strict(),
 ])
@@ -54,7 +56,7 @@ export const nodeInputs = {
     .strict(),
   'nodes.remove': z.object({ nodeId: id }).strict(),
   /** Default path: ~/.ssh/config of the user running MigLab. */
-  'nodes.importSshConfig': z.object({ path: z.string().min(1).max(4096).optional() }).strict(),
+  'nodes.importSshConfig': z.object({ path: filePath.optional() }).strict(),
   'nodes.connect': z.object({ nodeId: id }).strict(),
   'nodes.preflight': z.object({ nodeId: id }).strict(),
   'hostKeys.trust': z.object({ host: hostName, port, fingerprint }).strict(),

@@ -3,6 +3,7 @@ import type { SshConfigCandidate } from '../../../shared/domain'
 import type { ApiError } from '../../../shared/errors'
 import { asApiError, useApi, useCall } from '../api'
 import { ErrorBox } from '../ErrorBox'
+import { NODE_FIELDS } from './node-fields'
 
 type AuthKind = 'key' | 'agent' | 'password'
 
@@ -96,7 +97,7 @@ export function AddNodeForm({ labId, onAdded }: { labId: number; onAdded: () => 
           {info.data.secrets.note}
         </p>
       )}
-      {error && <ErrorBox error={error} />}
+      {error && <ErrorBox error={error} fields={NODE_FIELDS} />}
       <div className="actions">
         <button className="primary" type="submit">
           Add node

@@ -3,6 +3,7 @@ import type { LabNode } from '../../../shared/domain'
 import type { ApiError } from '../../../shared/errors'
 import { asApiError, useApi } from '../api'
 import { ErrorBox } from '../ErrorBox'
+import { NODE_FIELDS } from './node-fields'
 import { HostKeyPrompt, hostKeyQuestion, type HostKeyQuestion } from './HostKeyPrompt'
 
 const MARK = { pass: '✔', warn: '!', fail: '✘' } as const
@@ -81,7 +82,7 @@ export function NodeRow({ node, onTerminal }: { node: LabNode; onTerminal: (node
         <button onClick={() => onTerminal(node)}>Terminal</button>
       </div>
       {question && <HostKeyPrompt q={question} onTrust={() => void answer(question)} onCancel={() => setQuestion(undefined)} />}
-      {error && <ErrorBox error={error} />}
+      {error && <ErrorBox error={error} fields={NODE_FIELDS} />}
       {preflight && (
         <ul className="checklist" aria-label={`Preflight of ${node.name}`}>
           {preflight.checks.map((c) => (

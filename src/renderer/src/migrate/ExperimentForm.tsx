@@ -4,7 +4,23 @@ import { strategyIds, type StrategyId, type Workload } from '../../../shared/con
 import type { Lab } from '../../../shared/domain'
 import type { ApiError } from '../../../shared/errors'
 import { useCall } from '../api'
-import { ErrorBox } from '../ErrorBox'
+import { ErrorBox, type FieldLabels } from '../ErrorBox'
+
+const EXPERIMENT_FIELDS: FieldLabels = {
+  labId: 'Lab',
+  vm: 'VM',
+  from: 'From',
+  to: 'To',
+  strategies: 'Strategies',
+  workloads: 'Workloads',
+  repetitions: 'Repetitions',
+  'params.maxBandwidthMiBs': 'Max bandwidth (MiB/s)',
+  'params.downtimeLimitMs': 'Downtime limit (ms)',
+  'params.multifdChannels': 'Multifd channels',
+  'params.postcopyAfterPasses': 'Post-copy after N passes',
+  'params.probeIntervalMs': 'Probe interval (ms)',
+  params: 'Parameters',
+}
 
 export type ExperimentInput = Input<'experiments.start'>
 
@@ -164,7 +180,7 @@ export function ExperimentForm({ labs, busy, error, onStart }: { labs: Lab[]; bu
           <input type="number" min={1} max={1000} value={reps} onChange={(e) => setReps(Number(e.target.value))} />
         </label>
       </div>
-      {error && <ErrorBox error={error} />}
+      {error && <ErrorBox error={error} fields={EXPERIMENT_FIELDS} />}
       <div className="actions">
         <button className="primary" type="submit" disabled={busy || chosen.length === 0}>
           Start migration

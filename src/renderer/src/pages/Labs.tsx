@@ -94,7 +94,7 @@ export function LabsPage() {
             <option value="xen">XenServer/XCP-ng</option>
           </select>
         </label>
-        {error && <ErrorBox error={error} />}
+        {error && <ErrorBox error={error} fields={{ name: 'Name', description: 'Description', hypervisor: 'Hypervisor' }} />}
         <div className="actions">
           <button className="primary" type="submit" disabled={busy || !name.trim()}>
             Add lab

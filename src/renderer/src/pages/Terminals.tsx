@@ -7,10 +7,12 @@ interface Tab {
   key: number
   nodeId: number
   label: string
+  /** A demo-lab node: a network namespace on this machine, not a VM. */
+  demo: boolean
 }
 
 function TerminalTabs({ labs }: { labs: Lab[] }) {
-  const nodes = labs.flatMap((l) => l.nodes.map((n) => ({ ...n, label: `${l.name}/${n.name}` })))
+  const nodes = labs.flatMap((l) => l.nodes.map((n) => ({ ...n, label: `${l.name}/${n.name}`, demo: l.kind === 'demo' })))
   const [tabs, setTabs] = useState<Tab[]>([])
   const [active, setActive] = useState<number>()
   const [nodeId, setNodeId] = useState(nodes[0]?.id)
@@ -20,7 +22,7 @@ function TerminalTabs({ labs }: { labs: Lab[] }) {
     const node = nodes.find((n) => n.id === nodeId)
     if (!node) return
     const count = tabs.filter((t) => t.nodeId === node.id).length
-    const tab = { key: next, nodeId: node.id, label: count ? `${node.label} (${count + 1})` : node.label }
+    const tab = { key: next, nodeId: node.id, label: count ? `${node.label} (${count + 1})` : node.label, demo: node.demo }
     setTabs([...tabs, tab])
     setActive(tab.key)
     setNext(next + 1)
@@ -55,7 +57,7 @@ function TerminalTabs({ labs }: { labs: Lab[] }) {
       </div>
       {tabs.length === 0 && <p className="empty">Pick a node and open a terminal. Several per node are fine.</p>}
       {tabs.map((t) => (
-        <TerminalView key={t.key} nodeId={t.nodeId} nodeName={t.label} active={t.key === active} />
+        <TerminalView key={t.key} nodeId={t.nodeId} nodeName={t.label} active={t.key === active} demoNode={t.demo} />
       ))}
     </div>
   )

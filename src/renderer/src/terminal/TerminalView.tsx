@@ -6,6 +6,7 @@ import { Terminal } from '@xterm/xterm'
 import '@xterm/xterm/css/xterm.css'
 import { useEffect, useRef, useState } from 'react'
 import type { ApiError } from '../../../shared/errors'
+import { MAX_TRANSCRIPT_CHARS } from '../../../shared/limits'
 import { asApiError, useApi } from '../api'
 import { ErrorBox } from '../ErrorBox'
 
@@ -23,7 +24,7 @@ function decode(base64: string): Uint8Array {
  * across chunk boundaries) and acknowledged once rendered, which is what lets the core pause the
  * SSH stream when the page falls behind.
  */
-export function TerminalView({ nodeId, nodeName, active }: { nodeId: number; nodeName: string; active: boolean }) {
+export function TerminalView({ nodeId, nodeName, active, demoNode = false }: { nodeId: number; nodeName: string; active: boolean; demoNode?: boolean }) {
   const api = useApi()
   const host = useRef<HTMLDivElement>(null)
   const term = useRef<{ xterm: Terminal; fit: FitAddon; search: SearchAddon; serialize: SerializeAddon }>(undefined)
@@ -125,9 +126,11 @@ export function TerminalView({ nodeId, nodeName, active }: { nodeId: number; nod
   const saveTranscript = async () => {
     if (!term.current) return
     try {
-      const text = term.current.serialize.serialize()
+      // A transcript longer than one frame may carry keeps its most recent part.
+      const full = term.current.serialize.serialize()
+      const text = full.length > MAX_TRANSCRIPT_CHARS ? full.slice(-MAX_TRANSCRIPT_CHARS) : full
       const { id } = await api.call('terminals.saveTranscript', { nodeId, title: `${nodeName} ${new Date().toLocaleString()}`, text })
-      setSaved(`Transcript #${id} saved to the history.`)
+      setSaved(`Transcript #${id} saved to the history${text === full ? '' : ' (its most recent part only)'}.`)
     } catch (err) {
       setError(asApiError(err))
     }
@@ -152,6 +155,11 @@ export function TerminalView({ nodeId, nodeName, active }: { nodeId: number; nod
         <button onClick={() => void saveTranscript()}>Save transcript</button>
         {saved && <span className="muted small">{saved}</span>}
       </div>
+      {demoNode && (
+        <p className="notice" role="note">
+          Demo-lab node: a network namespace on this machine, not a VM — this terminal is a root shell on this machine.
+        </p>
+      )}
       {error && <ErrorBox error={error} />}
       {ended && (
         <div className="notice" role="status">
