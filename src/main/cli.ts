@@ -3,6 +3,7 @@ import { toApiError } from '../shared/errors'
 import { registerAppCommands } from './cli/app'
 import { registerLabCommands } from './cli/lab'
 import { registerRunCommands } from './cli/run'
+import { registerRunsCommands } from './cli/runs'
 
 // CLI entry: each area registers its commands from its own file under cli/.
 const program = new Command()
@@ -12,6 +13,7 @@ const program = new Command()
 registerAppCommands(program)
 registerLabCommands(program)
 registerRunCommands(program)
+registerRunsCommands(program)
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = toApiError(err)
