@@ -59,10 +59,10 @@ export function RunView({ run }: { run: RunDetail }) {
           <span className="muted small">{m.passes ?? '—'} passes</span>
         </div>
       </div>
-      {(run.samples['qemu.transferred_bytes']?.length ?? 0) > 0 && <TimeChart title="Migration timeline" left="MiB" right="dirty pages/s" {...timeline} />}
-      {(run.samples['probe.rtt_ms']?.length ?? 0) > 0 && <TimeChart title="What a client saw (UDP probe round trips)" left="RTT ms" {...probe} />}
+      <TimeChart title="Migration timeline" left="MiB" right="dirty pages/s" {...timeline} />
+      <TimeChart title="What a client saw (UDP probe round trips)" left="RTT ms" {...probe} />
       <details>
-        <summary>All metrics, parameters and environment</summary>
+        <summary>All metrics</summary>
         <table className="table compact">
           <tbody>
             {Object.entries(m).map(([k, v]) => (
@@ -73,7 +73,6 @@ export function RunView({ run }: { run: RunDetail }) {
             ))}
           </tbody>
         </table>
-        <pre className="small">{JSON.stringify({ params: run.params, environment: run.environment }, null, 2)}</pre>
       </details>
     </div>
   )
