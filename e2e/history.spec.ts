@@ -1,0 +1,137 @@
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Page } from '@playwright/test'
+import { dbPathIn } from '../src/main/paths'
+import { openDb } from '../src/main/store/db'
+import { seedRuns } from '../test/fixtures/synthetic-runs'
+import { expect, startServer, test } from './fixtures'
+
+// Offline review: a data dir with last night's runs, a lab whose node is a TCP port that counts
+// every connection (and never speaks SSH), and no demo lab. History, detail, compare, export and
+// import must work — and open no connection to the node.
+const shots = fileURLToPath(new URL('../docs', import.meta.url))
+const cleanups: (() => unknown)[] = []
+test.afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+async function serve(dataDir: string) {
+  const { server, child } = await startServer(dataDir)
+  cleanups.push(() => new Promise((r) => (child.exitCode !== null ? r(null) : (child.once('exit', r), child.kill('SIGTERM')))), () => rmSync(dataDir, { recursive: true, force: true }))
+  return server as typeof server & { child: ChildProcess }
+}
+
+/** The thesis table's cells, as text, row by row. */
+async function thesisNumbers(page: Page): Promise<string[][]> {
+  const table = page.getByTestId('thesis').locator('tbody tr')
+  await expect(table.first()).toBeVisible()
+  return table.evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent ?? '')))
+}
+
+test('offline history: filter, tag and note a run, charts, thesis view, CSV and bundle export, import into a fresh MigLab with the same numbers', async ({ page, browser }) => {
+  test.setTimeout(120_000)
+  let sshAttempts = 0
+  const node: Server = createServer((s) => {
+    sshAttempts++
+    s.destroy()
+  })
+  await new Promise<void>((r) => node.listen(0, '127.0.0.1', r))
+  cleanups.push(() => new Promise((r) => node.close(r)))
+  const port = (node.address() as { port: number }).port
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'miglab-e2e-history-'))
+  const db = openDb(dbPathIn(dataDir))
+  const labId = Number(db.prepare("INSERT INTO labs (name, kind, created_at) VALUES ('night-lab', 'real', '2026-11-01T00:00:00Z')").run().lastInsertRowid)
+  db.prepare("INSERT INTO nodes (lab_id, name, host, port, user, auth, created_at) VALUES (?, 'node-a', '127.0.0.1', ?, 'root', '{\"kind\":\"agent\"}', 'x')").run(labId, port)
+  db.prepare("INSERT INTO nodes (lab_id, name, host, port, user, auth, created_at) VALUES (?, 'node-b', '127.0.0.1', ?, 'root', '{\"kind\":\"agent\"}', 'x')").run(labId, port)
+  seedRuns(db, { repetitions: 3, labId, samplesPerSeries: 60 })
+  // An 11 ms DSM migration: one sample per series, too few to draw.
+  const [short] = seedRuns(db, { strategies: ['dsm'], workloads: ['idle'], repetitions: 1, samplesPerSeries: 1, labId, seed: 7, start: new Date('2026-11-02T08:00:00Z') })
+  db.close()
+  const one = await serve(dataDir)
+
+  await page.goto(one.url)
+  await page.getByRole('button', { name: 'Runs' }).click()
+  await expect(page.getByTestId('runs-count')).toContainText('19 runs')
+
+  // Filter by strategy, then search.
+  await page.getByLabel('Filter by strategy').selectOption('dsm')
+  await expect(page.getByTestId('runs-count')).toContainText('7 runs of 19')
+  await page.getByLabel('Search runs').fill('guest-b')
+  await expect(page.getByTestId('runs-count')).toContainText('2 runs of 19')
+  await page.getByRole('button', { name: 'Clear' }).click()
+  await expect(page.getByTestId('runs-count')).toContainText('19 runs')
+
+  // Open the short DSM run: tag it, note it, its charts say they have too little to draw.
+  await page.getByRole('row').filter({ hasText: 'dsm' }).first().click()
+  await expect(page.getByRole('heading', { name: `Run #${short} — dsm, idle` })).toBeVisible()
+  await expect(page.getByText('Too few samples to draw').first()).toBeVisible()
+  await page.getByLabel('New tag').fill('eleven-ms')
+  await page.getByLabel('New tag').press('Enter')
+  await expect(page.getByLabel('Tags')).toContainText('eleven-ms')
+  await page.getByLabel('New note').fill('DSM finished between two samples; rerun with a 1 ms probe.')
+  await page.getByRole('button', { name: 'Add note' }).click()
+  await expect(page.getByTestId('note')).toContainText('between two samples')
+  await expect(page.getByRole('region', { name: 'Environment' })).toContainText('9.2.0')
+
+  // A run with a full timeline: both charts drawn, exportable as PNG and SVG.
+  await page.getByRole('button', { name: '← All runs' }).click()
+  await page.getByLabel('Filter by strategy').selectOption('precopy')
+  await page.getByRole('row').filter({ hasText: 'dirty:64M:50' }).first().click()
+  await expect(page.getByRole('img', { name: 'Migration timeline' })).toBeVisible()
+  await expect(page.getByRole('img', { name: /What a client saw/ })).toBeVisible()
+  const [svg] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save Migration timeline as SVG' }).click()])
+  expect(readFileSync(await svg.path(), 'utf8')).toMatch(/^<svg[\s\S]*<polyline[\s\S]*STOP/)
+  const [png] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save Migration timeline as PNG' }).click()])
+  expect(readFileSync(await png.path()).subarray(1, 4).toString()).toBe('PNG')
+  await page.screenshot({ path: join(shots, 'run-detail.png'), fullPage: true })
+
+  // The tag filters the list down to that run.
+  await page.getByRole('button', { name: '← All runs' }).click()
+  await page.getByRole('button', { name: 'Clear' }).click()
+  await page.getByLabel('Filter by tag').selectOption('eleven-ms')
+  await expect(page.getByTestId('runs-count')).toContainText('1 run of 19')
+  await page.getByRole('button', { name: 'Clear' }).click()
+
+  // Compare every run shown: idle and busy guests in the thesis view.
+  await page.getByRole('button', { name: /Compare all 19 shown/ }).click()
+  await expect(page.getByRole('table', { name: 'Statistics' })).toBeVisible()
+  await page.getByRole('button', { name: 'Thesis view' }).click()
+  const before = await thesisNumbers(page)
+  expect(before.map((r) => `${r[0]}:${r[1]}`)).toEqual(['idle:dsm', 'idle:postcopy', 'busy:dsm', 'busy:postcopy'])
+  await page.screenshot({ path: join(shots, 'thesis-view.png'), fullPage: true })
+
+  // Export CSV and a bundle.
+  await page.getByRole('button', { name: '← All runs' }).click()
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()])
+  const csvText = readFileSync(await csv.path(), 'utf8')
+  expect(csvText.split('\n')[0]).toContain('tags,notes')
+  expect(csvText).toContain('eleven-ms')
+  expect(csvText).toContain('rerun with a 1 ms probe')
+  const [bundle] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export bundle' }).click()])
+  const bundlePath = join(mkdtempSync(join(tmpdir(), 'miglab-e2e-bundle-')), bundle.suggestedFilename())
+  await bundle.saveAs(bundlePath)
+  cleanups.push(() => rmSync(join(bundlePath, '..'), { recursive: true, force: true }))
+
+  // A fresh MigLab imports it, then again (all duplicates); the thesis numbers are identical.
+  const two = await serve(mkdtempSync(join(tmpdir(), 'miglab-e2e-history-')))
+  const page2 = await browser.newPage()
+  await page2.goto(two.url)
+  await page2.getByRole('button', { name: 'Runs' }).click()
+  await page2.getByLabel('Import bundle').setInputFiles(bundlePath)
+  await expect(page2.getByRole('status', { name: 'Import report' })).toContainText('Imported 19 runs, skipped 0')
+  await page2.getByLabel('Import bundle').setInputFiles(bundlePath)
+  await expect(page2.getByRole('status', { name: 'Import report' })).toContainText('Imported 0 runs, skipped 19 (already in this history')
+  await expect(page2.getByTestId('runs-count')).toContainText('19 runs')
+  await page2.getByRole('button', { name: /Compare all 19 shown/ }).click()
+  await page2.getByRole('button', { name: 'Thesis view' }).click()
+  expect(await thesisNumbers(page2)).toEqual(before)
+  await page2.close()
+
+  // Offline by construction: nothing above opened a connection to the lab's node.
+  expect(sshAttempts).toBe(0)
+})
