@@ -51,11 +51,11 @@ export function FilterBar({ facets, filter, onChange }: { facets?: Facets; filte
       {select('Metric', metric.key || undefined, opts(facets?.metricKeys), (v) => setMetric({ key: v, min: metric.min, max: metric.max }))}
       <label>
         min
-        <input className="num" aria-label="Metric at least" inputMode="decimal" disabled={!metric.key} defaultValue={metric.min ?? ''} onBlur={(e) => setMetric({ ...metric, min: numOrUndef(e.target.value) })} />
+        <input key={`min-${metric.key}-${metric.min}`} className="num" aria-label="Metric at least" inputMode="decimal" disabled={!metric.key} defaultValue={metric.min ?? ''} onBlur={(e) => setMetric({ ...metric, min: numOrUndef(e.target.value) })} />
       </label>
       <label>
         max
-        <input className="num" aria-label="Metric at most" inputMode="decimal" disabled={!metric.key} defaultValue={metric.max ?? ''} onBlur={(e) => setMetric({ ...metric, max: numOrUndef(e.target.value) })} />
+        <input key={`max-${metric.key}-${metric.max}`} className="num" aria-label="Metric at most" inputMode="decimal" disabled={!metric.key} defaultValue={metric.max ?? ''} onBlur={(e) => setMetric({ ...metric, max: numOrUndef(e.target.value) })} />
       </label>
       <label className="inline">
         <input type="checkbox" checked={!!filter.starred} onChange={(e) => set({ starred: e.target.checked || undefined })} /> ★ only
