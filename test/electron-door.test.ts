@@ -50,6 +50,7 @@ const sampleInputs: { [M in Method]: Input<M> } = {
   'runs.note.add': { id: 1, text: 'n' },
   'runs.note.delete': { noteId: 1 },
   'runs.import': { text: '{}' },
+  'runs.upload': { base64: 'AA==' },
   'runs.group': { groupBy: ['strategy'] },
   'runs.thesis': {},
 }

@@ -197,6 +197,23 @@ describe('bundles', () => {
     expect(await dispatch(two.core.handlers, 'runs.import', { base64: Buffer.from('not gzip').toString('base64') })).toMatchObject({ ok: false, error: { code: 'bundle_invalid' } })
     expect(await dispatch(two.core.handlers, 'runs.import', { base64: Buffer.from([0x1f, 0x8b, 1, 2, 3]).toString('base64') })).toMatchObject({ ok: false, error: { code: 'bundle_invalid' } })
   })
+  it('takes a large file in parts (the browser door limits a message to 8 MiB) and forgets unknown uploads', async () => {
+    const one = core()
+    seedRuns(one.core.services.db, { repetitions: 2 })
+    const gz = Buffer.from((await one.core.handlers['runs.export']({ format: 'bundle' })).content, 'base64')
+    const two = core()
+    const third = Math.ceil(gz.length / 3)
+    let upload: string | undefined
+    for (let i = 0; i < gz.length; i += third) {
+      const r = await two.core.handlers['runs.upload']({ ...(upload ? { upload } : {}), base64: gz.subarray(i, i + third).toString('base64') })
+      upload = r.upload
+      expect(r.bytes).toBe(Math.min(gz.length, i + third))
+    }
+    expect((await two.core.handlers['runs.import']({ name: 'b', upload })).imported).toHaveLength(12)
+    // An upload is used once.
+    expect(await dispatch(two.core.handlers, 'runs.import', { upload })).toMatchObject({ ok: false, error: { code: 'upload_not_found' } })
+    expect(await dispatch(two.core.handlers, 'runs.upload', { upload: '00000000-0000-4000-8000-000000000000', base64: 'AA==' })).toMatchObject({ ok: false, error: { code: 'upload_not_found' } })
+  })
 })
 
 describe('grouped comparison and the thesis view', () => {

@@ -49,6 +49,9 @@ export type ExportFormat = (typeof exportFormats)[number]
 /** What may be grouped by: a run field or any stored parameter. */
 export const groupField = z.string().regex(/^(strategy|workload|vm|lab|status|workloadClass|param:[A-Za-z0-9_.-]{1,64})$/)
 const MAX_BUNDLE_BASE64 = 200 * 1024 * 1024
+/** Base64 characters per upload part: well under the browser door's message limit. */
+export const UPLOAD_PART_BASE64 = 4 * 1024 * 1024
+const uploadId = z.string().regex(/^[0-9a-f-]{36}$/)
 
 export const historyInputs = {
   'runs.query': z
@@ -62,11 +65,18 @@ export const historyInputs = {
   'runs.note.add': z.object({ id, text: z.string().trim().min(1, 'a note needs text').max(20_000) }).strict(),
   'runs.note.delete': z.object({ noteId: id }).strict(),
   'runs.export': z.object({ format: z.enum(exportFormats), labId: id.optional(), filter: runFilter.optional() }).strict(),
-  /** A bundle or JSON export; `base64` for a bundle (gzip), `text` for JSON. */
+  /** A bundle or JSON export: `base64` (a bundle is gzip), `text` (JSON), or an `upload` sent in parts. */
   'runs.import': z
-    .object({ name: z.string().max(255).default('bundle'), base64: z.string().max(MAX_BUNDLE_BASE64).optional(), text: z.string().max(MAX_BUNDLE_BASE64).optional() })
+    .object({
+      name: z.string().max(255).default('bundle'),
+      base64: z.string().max(MAX_BUNDLE_BASE64).optional(),
+      text: z.string().max(MAX_BUNDLE_BASE64).optional(),
+      upload: uploadId.optional(),
+    })
     .strict()
-    .refine((v) => (v.base64 === undefined) !== (v.text === undefined), 'give the file as base64 or as text, one of them'),
+    .refine((v) => [v.base64, v.text, v.upload].filter((x) => x !== undefined).length === 1, 'give the file as base64, as text or as an upload, one of them'),
+  /** One part of a large file (a door's messages are limited in size); the first part opens an upload. */
+  'runs.upload': z.object({ upload: uploadId.optional(), base64: z.string().min(1).max(UPLOAD_PART_BASE64) }).strict(),
   'runs.group': z
     .object({
       filter: runFilter.default({}),
@@ -185,6 +195,7 @@ export interface HistoryResults {
   /** `encoding` base64 for the gzip bundle; text otherwise. */
   'runs.export': { filename: string; mime: string; content: string; encoding?: 'base64' }
   'runs.import': ImportReport
+  'runs.upload': { upload: string; bytes: number }
   'runs.group': GroupedComparison
   'runs.thesis': ThesisView
 }

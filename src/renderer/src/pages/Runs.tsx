@@ -1,5 +1,5 @@
 import { useCallback, useMemo, useRef, useState } from 'react'
-import type { ImportReport, RunFilter, RunListItem } from '../../../shared/contract/history'
+import { UPLOAD_PART_BASE64, type ImportReport, type RunFilter, type RunListItem } from '../../../shared/contract/history'
 import type { ApiError } from '../../../shared/errors'
 import { asApiError, useApi, useCall } from '../api'
 import { saveBlob } from '../charts/export'
@@ -48,14 +48,20 @@ const loadFilter = (): RunFilter => {
   }
 }
 
-async function readFile(file: File): Promise<{ base64: string } | { text: string }> {
+const base64Of = (bytes: Uint8Array): string => {
+  let bin = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(bin)
+}
+
+/** Imports a bundle or JSON export; a file larger than one message goes up in parts first. */
+async function importFile(api: ReturnType<typeof useApi>, file: File): Promise<ImportReport> {
   const bytes = new Uint8Array(await file.arrayBuffer())
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    let bin = ''
-    for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-    return { base64: btoa(bin) }
-  }
-  return { text: new TextDecoder().decode(bytes) }
+  const part = (UPLOAD_PART_BASE64 / 4) * 3
+  if (bytes.length <= part) return api.call('runs.import', { name: file.name, base64: base64Of(bytes) })
+  let upload: string | undefined
+  for (let i = 0; i < bytes.length; i += part) upload = (await api.call('runs.upload', { ...(upload ? { upload } : {}), base64: base64Of(bytes.subarray(i, i + part)) })).upload
+  return api.call('runs.import', { name: file.name, upload })
 }
 
 function RunsList() {
@@ -98,9 +104,9 @@ function RunsList() {
       const body = out.encoding === 'base64' ? Uint8Array.from(atob(out.content), (c) => c.charCodeAt(0)) : out.content
       saveBlob(new Blob([body], { type: out.mime }), out.filename)
     })
-  const importFile = (file: File) =>
+  const importChosen = (file: File) =>
     attempt(async () => {
-      setReport(await api.call('runs.import', { name: file.name, ...(await readFile(file)) }))
+      setReport(await importFile(api, file))
     })
   const star = (r: RunListItem) => attempt(async () => void (await api.call('runs.star', { id: r.id, starred: !r.starred })))
   const addTag = () =>
@@ -145,7 +151,7 @@ function RunsList() {
           hidden
           onChange={(e) => {
             const f = e.target.files?.[0]
-            if (f) void importFile(f)
+            if (f) void importChosen(f)
             e.target.value = ''
           }}
         />
