@@ -135,3 +135,66 @@ test('offline history: filter, tag and note a run, charts, thesis view, CSV and 
   // Offline by construction: nothing above opened a connection to the lab's node.
   expect(sshAttempts).toBe(0)
 })
+
+test('columns are chosen, ordered and remembered; run again opens the Migrate form filled in, checkboxes beside their labels', async ({ page }) => {
+  test.setTimeout(90_000)
+  const dataDir = mkdtempSync(join(tmpdir(), 'miglab-e2e-history-'))
+  const db = openDb(dbPathIn(dataDir))
+  const labId = Number(db.prepare("INSERT INTO labs (name, kind, created_at) VALUES ('night-lab', 'real', '2026-11-01T00:00:00Z')").run().lastInsertRowid)
+  // Nodes nobody listens on: the Migrate form still renders, with the driver's errors shown.
+  for (const name of ['node-a', 'node-b']) db.prepare("INSERT INTO nodes (lab_id, name, host, port, user, auth, created_at) VALUES (?, ?, '127.0.0.1', 9, 'root', '{\"kind\":\"agent\"}', 'x')").run(labId, name)
+  seedRuns(db, { strategies: ['precopy', 'multifd'], workloads: ['dirty:64M:50'], repetitions: 2, labId })
+  db.close()
+  const one = await serve(dataDir)
+  await page.goto(one.url)
+  await page.getByRole('button', { name: 'Runs' }).click()
+  await expect(page.getByTestId('runs-count')).toContainText('4 runs')
+
+  // A parameter as a column, moved to the front of the metrics, sorted by.
+  await page.getByRole('button', { name: 'Columns' }).click()
+  await page.getByLabel('Show parameter · multifdChannels').click()
+  const header = page.getByRole('columnheader', { name: /multifdChannels/ })
+  await expect(header).toBeVisible()
+  await page.getByLabel('Move parameter · multifdChannels left').click()
+  await header.click()
+  await expect(header).toHaveAttribute('aria-sort', 'descending')
+  await expect(page.getByRole('row').nth(1)).toContainText('multifd')
+  await page.reload()
+  await expect(page.getByRole('columnheader', { name: /multifdChannels/ })).toHaveAttribute('aria-sort', 'descending')
+  const headers = await page.getByRole('columnheader').allTextContents()
+  expect(headers.indexOf('multifdChannels ↓')).toBe(headers.indexOf('Tags') - 1)
+
+  // Run again with the settings of a multifd run.
+  await page.getByRole('row').nth(1).click()
+  await page.getByRole('button', { name: 'Run again with these settings' }).click()
+  await expect(page.getByTestId('run-again')).toContainText('multifd, dirty:64M:50')
+  const form = page.getByRole('form', { name: 'Experiment' })
+  await expect(form.getByLabel('VM')).toHaveValue(/guest-/)
+  await expect(form.getByLabel('Dirty buffer MiB')).toHaveValue('64')
+  await form.getByText('Parameters').click()
+  await expect(form.getByLabel('Multifd channels')).toHaveValue('4')
+  await expect(form.getByLabel('Max bandwidth (MiB/s)')).toHaveValue('1024')
+  await expect(form.locator('label.choice', { hasText: 'Memory dirtier' }).locator('input[type=checkbox]')).toBeChecked()
+
+  // Each checkbox sits on the line of its words, right before them.
+  for (const text of ['Network service', 'Idle', 'Memory dirtier']) {
+    const label = form.locator('label.choice', { hasText: text })
+    const box = (await label.locator('input[type=checkbox]').boundingBox())!
+    const words = (await label.evaluate((el, t) => {
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT)
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        if (n.textContent?.includes(t)) {
+          const r = document.createRange()
+          r.selectNodeContents(n)
+          const b = r.getClientRects()[0]
+          return { x: b.x, y: b.y, height: b.height }
+        }
+      }
+      return null
+    }, text))!
+    expect(words, text).not.toBeNull()
+    expect(Math.abs(box.y + box.height / 2 - (words.y + words.height / 2)), `${text}: same line`).toBeLessThan(8)
+    expect(words.x - (box.x + box.width), `${text}: right after the box`).toBeLessThan(16)
+  }
+  await page.screenshot({ path: join(shots, 'run-again.png'), fullPage: true })
+})
