@@ -100,6 +100,9 @@ test('offline history: filter, tag and note a run, charts, thesis view, CSV and 
   // Compare every run shown: idle and busy guests in the thesis view.
   await page.getByRole('button', { name: /Compare all 19 shown/ }).click()
   await expect(page.getByRole('table', { name: 'Statistics' })).toBeVisible()
+  await page.getByLabel('box plots (spread)').check()
+  const [box] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save STOP → RESUME as SVG' }).click()])
+  expect(readFileSync(await box.path(), 'utf8')).toMatch(/fill-opacity="0.2"[\s\S]*dsm · idle/)
   await page.getByRole('button', { name: 'Thesis view' }).click()
   const before = await thesisNumbers(page)
   expect(before.map((r) => `${r[0]}:${r[1]}`)).toEqual(['idle:dsm', 'idle:postcopy', 'busy:dsm', 'busy:postcopy'])

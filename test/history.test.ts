@@ -9,7 +9,7 @@ import { dispatch } from '../src/main/doors/dispatch'
 import { compareRuns } from '../src/main/migration/compare'
 import { csvSafe } from '../src/main/migration/export'
 import { groupRuns, thesisView } from '../src/main/migration/groups'
-import { changeCi, summarize } from '../src/main/migration/stats'
+import { changeCi, fiveNumbers, summarize } from '../src/main/migration/stats'
 import { dbPathIn } from '../src/main/paths'
 import { openDb } from '../src/main/store/db'
 import { migrations } from '../src/main/store/migrations'
@@ -233,6 +233,9 @@ describe('grouped comparison and the thesis view', () => {
     expect(c.hi - c.pct).toBeCloseTo(half, 1)
     expect(c.lo).toBeLessThan(c.pct)
     expect(changeCi(summarize([1]), b)).toMatchObject({ lo: NaN, hi: NaN })
+    // Box plot figures: R type 7 quantiles.
+    expect(fiveNumbers([7, 1, 3, 5, 9, 11])).toEqual({ min: 1, q1: 3.5, median: 6, q3: 8.5, max: 11 })
+    expect(fiveNumbers([4])).toEqual({ min: 4, q1: 4, median: 4, q3: 4, max: 4 })
     expect(changeCi(a, summarize([0, 0])).pct).toBeNaN()
   })
 

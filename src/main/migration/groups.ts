@@ -1,5 +1,5 @@
 import type { GroupedComparison, GroupMetric, MetricGroup, ThesisRow, ThesisView } from '../../shared/contract/history'
-import { changeCi, summarize } from './stats'
+import { changeCi, fiveNumbers, summarize } from './stats'
 
 /** What grouping needs of a run: its fields, parameters and metrics. */
 export interface GroupableRun {
@@ -28,7 +28,12 @@ export function fieldValue(r: GroupableRun, field: string): string {
 
 const metricStats = (runs: GroupableRun[]): Record<string, GroupMetric> => {
   const keys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort()
-  return Object.fromEntries(keys.map((k) => [k, summarize(runs.map((r) => r.metrics[k]).filter((v) => Number.isFinite(v)))]))
+  return Object.fromEntries(
+    keys.map((k) => {
+      const xs = runs.map((r) => r.metrics[k]).filter((v) => Number.isFinite(v))
+      return [k, { ...summarize(xs), box: fiveNumbers(xs) }]
+    }),
+  )
 }
 
 /**

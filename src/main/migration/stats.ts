@@ -62,3 +62,25 @@ export function changeCi(a: Summary, b: Summary): { pct: number; lo: number; hi:
   const half = (Number.isNaN(t) ? NaN : t * se) * 100 * Math.sign(b.mean)
   return { pct, lo: pct - Math.abs(half), hi: pct + Math.abs(half), df }
 }
+
+export interface FiveNumbers {
+  min: number
+  q1: number
+  median: number
+  q3: number
+  max: number
+}
+
+/** Quantile by linear interpolation between order statistics (R type 7, NumPy's default). */
+export function quantile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN
+  const h = (sorted.length - 1) * p
+  const lo = Math.floor(h)
+  return sorted[lo] + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]) - sorted[lo])
+}
+
+/** Min, quartiles and max: what a box plot draws. */
+export function fiveNumbers(xs: number[]): FiveNumbers {
+  const s = [...xs].sort((a, b) => a - b)
+  return { min: s[0] ?? NaN, q1: quantile(s, 0.25), median: quantile(s, 0.5), q3: quantile(s, 0.75), max: s[s.length - 1] ?? NaN }
+}

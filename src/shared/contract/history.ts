@@ -149,6 +149,8 @@ export interface GroupMetric {
   sd: number
   /** Half-width of the 95 % CI of the mean (Student's t); NaN (null in JSON) below n = 2. */
   ci95: number
+  /** Min, quartiles, max (box plots). */
+  box?: { min: number; q1: number; median: number; q3: number; max: number }
   /** Against the baseline group: % change of the mean with its own 95 % interval (Welch); absent for the baseline. */
   change?: { pct: number; lo: number; hi: number; df: number }
 }

@@ -39,6 +39,8 @@ export interface SvgExtras {
   bands?: { from: number; to: number; color: string }[]
   /** Bars drawn instead of series lines (bar charts): x index, value, CI half-width, colour. */
   bars?: { x: number; value: number; ci?: number; color: string; label: string }[]
+  /** Box plots instead of series lines: x index, five numbers, colour. */
+  boxes?: { x: number; min: number; q1: number; median: number; q3: number; max: number; color: string; label: string }[]
 }
 
 /**
@@ -65,7 +67,7 @@ export function plotSvg(u: uPlot, title: string, extras: SvgExtras = {}): Blob {
       if (scale === 'x') {
         const x = X(t)
         parts.push(`<line x1="${x}" y1="${box.top + box.height}" x2="${x}" y2="${box.top + box.height + 4}" stroke="#888"/>`)
-        if (!extras.bars) parts.push(`<text x="${x}" y="${box.top + box.height + 16}" font-size="10" text-anchor="middle">${num(t)}</text>`)
+        if (!extras.bars && !extras.boxes) parts.push(`<text x="${x}" y="${box.top + box.height + 16}" font-size="10" text-anchor="middle">${num(t)}</text>`)
       } else {
         const y = box.top + u.valToPos(t, scale)
         const right = axis.side === 1
@@ -83,7 +85,18 @@ export function plotSvg(u: uPlot, title: string, extras: SvgExtras = {}): Blob {
       }
     }
   })
-  if (extras.bars) {
+  if (extras.boxes) {
+    const w = (box.width / Math.max(1, extras.boxes.length)) * 0.45
+    const Y = (v: number) => box.top + u.valToPos(v, 'y')
+    for (const b of extras.boxes) {
+      const x = X(b.x)
+      parts.push(`<rect x="${x - w / 2}" y="${Y(b.q3)}" width="${w}" height="${Math.max(0, Y(b.q1) - Y(b.q3))}" fill="${b.color}" fill-opacity="0.2" stroke="${b.color}" stroke-width="1.5"/>`)
+      parts.push(
+        `<path d="M${x - w / 2} ${Y(b.median)}H${x + w / 2}M${x} ${Y(b.q3)}V${Y(b.max)}M${x - w / 4} ${Y(b.max)}H${x + w / 4}M${x} ${Y(b.q1)}V${Y(b.min)}M${x - w / 4} ${Y(b.min)}H${x + w / 4}" stroke="${b.color}" stroke-width="1.5" fill="none"/>`,
+      )
+      parts.push(`<text x="${x}" y="${box.top + box.height + 16}" font-size="10" text-anchor="middle">${esc(b.label)}</text>`)
+    }
+  } else if (extras.bars) {
     const w = (box.width / Math.max(1, extras.bars.length)) * 0.6
     for (const b of extras.bars) {
       const x = X(b.x)

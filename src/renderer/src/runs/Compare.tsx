@@ -3,6 +3,7 @@ import type { GroupMetric, RunFilter } from '../../../shared/contract/history'
 import type { RunDetail } from '../../../shared/contract/migration'
 import { useApi, useCall } from '../api'
 import { BarChart } from '../charts/BarChart'
+import { BoxChart } from '../charts/BoxChart'
 import { ErrorBox } from '../ErrorBox'
 import { METRIC_LABELS } from './format'
 
@@ -86,6 +87,7 @@ export function Compare({ filter }: { filter: RunFilter }) {
   const [baseline, setBaseline] = useState<string>()
   const [diffOnly, setDiffOnly] = useState(true)
   const [tab, setTab] = useState<'groups' | 'thesis'>('groups')
+  const [chart, setChart] = useState<'bars' | 'boxes'>('bars')
   const grouped = useCall('runs.group', { filter, groupBy, ...(baseline ? { baseline } : {}) })
   const [runs, setRuns] = useState<RunDetail[]>([])
   const ids = filter.ids ?? []
@@ -155,8 +157,27 @@ export function Compare({ filter }: { filter: RunFilter }) {
               <p className="muted">
                 {c.groups.reduce((n, g) => n + g.runIds.length, 0)} succeeded runs in {c.groups.length} groups; baseline <strong>{c.baseline}</strong>. Bars are means, whiskers the 95 % confidence interval.
               </p>
+              <div className="tabs" role="radiogroup" aria-label="Chart kind">
+                {(['bars', 'boxes'] as const).map((k) => (
+                  <label key={k} className="inline small">
+                    <input type="radio" name="chart-kind" checked={chart === k} onChange={() => setChart(k)} /> {k === 'bars' ? 'means ± 95 % CI' : 'box plots (spread)'}
+                  </label>
+                ))}
+              </div>
               <div className="chart-grid">
-                {CHARTS.filter((ch) => metricKeys.includes(ch.key)).map((ch) => (
+                {CHARTS.filter((ch) => metricKeys.includes(ch.key)).map((ch) =>
+                  chart === 'boxes' ? (
+                    <BoxChart
+                      key={ch.key}
+                      title={ch.title}
+                      unit={ch.unit}
+                      boxes={c.groups.map((g, i) => {
+                        const b = g.metrics[ch.key]?.box
+                        const k = ch.scale ?? 1
+                        return { label: g.key, min: (b?.min ?? NaN) * k, q1: (b?.q1 ?? NaN) * k, median: (b?.median ?? NaN) * k, q3: (b?.q3 ?? NaN) * k, max: (b?.max ?? NaN) * k, color: COLORS[i % COLORS.length] }
+                      })}
+                    />
+                  ) : (
                   <BarChart
                     key={ch.key}
                     title={ch.title}
@@ -167,7 +188,8 @@ export function Compare({ filter }: { filter: RunFilter }) {
                       return { label: g.key, value: fin(s?.mean) ? s.mean * k : NaN, ci: fin(s?.ci95) ? s.ci95 * k : 0, color: COLORS[i % COLORS.length] }
                     })}
                   />
-                ))}
+                  ),
+                )}
               </div>
               <table className="table compact" aria-label="Statistics">
                 <thead>
