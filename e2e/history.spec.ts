@@ -65,6 +65,7 @@ test('offline history: filter, tag and note a run, charts, thesis view, CSV and 
   await expect(page.getByTestId('runs-count')).toContainText('2 runs of 19')
   await page.getByRole('button', { name: 'Clear' }).click()
   await expect(page.getByTestId('runs-count')).toContainText('19 runs')
+  await page.screenshot({ path: join(shots, 'runs-list.png') })
 
   // Open the short DSM run: tag it, note it, its charts say they have too little to draw.
   await page.getByRole('row').filter({ hasText: 'dsm' }).first().click()

@@ -1,7 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { z } from 'zod'
 import type { ImportReport, RunFilter } from '../../shared/contract/history'
-import { runStatuses } from '../../shared/contract/history'
+import { runStatuses, tagText } from '../../shared/contract/history'
 import { MigLabError } from '../../shared/errors'
 import type { Db } from './db'
 import { runLogLines, whereOf } from './history'
@@ -36,7 +36,7 @@ const bundleRun = z
     startedAt: iso,
     endedAt: iso.nullable(),
     starred: z.boolean(),
-    tags: z.array(text(64).min(1)).max(1000),
+    tags: z.array(tagText).max(1000),
     notes: z.array(z.object({ text: text(20_000).min(1), at: iso }).strict()).max(10_000),
     samples: z.record(
       text(200),
@@ -45,7 +45,7 @@ const bundleRun = z
         .strict()
         .refine((s) => s.t.length === s.v.length, 'as many times as values'),
     ),
-    events: z.array(z.object({ tMs: finite, kind: text(200), data: record }).strict()).max(1_000_000),
+    events: z.array(z.object({ tMs: finite, kind: text(200), data: z.unknown() }).strict()).max(1_000_000),
     logs: z.array(z.object({ at: iso, level: z.enum(['info', 'warn', 'error']), message: text(100_000) }).strict()).max(1_000_000),
     transcripts: z.array(z.object({ title: text(500), text: text(50_000_000), at: iso }).strict()).max(1000),
   })
@@ -109,7 +109,7 @@ export function buildBundle(db: Db, filter: RunFilter, appVersion: string): Bund
       tags: tags.all(r.id) as string[],
       notes: notes.all(r.id) as BundleRun['notes'],
       samples: series,
-      events: (events.all(r.id) as [number, string, string][]).map(([tMs, kind, data]) => ({ tMs, kind, data: JSON.parse(data) as Record<string, unknown> })),
+      events: (events.all(r.id) as [number, string, string][]).map(([tMs, kind, data]) => ({ tMs, kind, data: JSON.parse(data) as unknown })),
       logs: logs(r.id).map(({ at, level, message }) => ({ at, level, message })),
       transcripts: transcripts.all(r.id) as BundleRun['transcripts'],
     }
@@ -196,7 +196,7 @@ export function importBundle(db: Db, b: Bundle): ImportReport {
       for (const t of r.tags) insTag.run(id, t)
       for (const n of r.notes) insNote.run(id, n.text, n.at)
       for (const [series, s] of Object.entries(r.samples)) for (let i = 0; i < s.t.length; i++) insSample.run(id, s.t[i], series, s.v[i])
-      for (const e of r.events) insEvent.run(id, e.tMs, e.kind, JSON.stringify(e.data))
+      for (const e of r.events) insEvent.run(id, e.tMs, e.kind, JSON.stringify(e.data ?? {}))
       for (const l of r.logs) insLog.run(l.at, l.level, l.message, id)
       for (const t of r.transcripts) insTranscript.run(id, t.title, t.text, t.at)
       report.imported.push({ uuid, id })

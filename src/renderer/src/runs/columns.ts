@@ -20,7 +20,7 @@ const FIXED: Column[] = [
   { id: 'workload', label: 'Workload', sort: 'workload', width: '8rem', value: (r) => r.workload },
   { id: 'status', label: 'Status', sort: 'status', width: '6.5rem', value: (r) => r.status },
   { id: 'duration', label: 'Duration', sort: 'duration', width: '6rem', value: (r) => ms(r.durationMs ?? undefined) },
-  { id: 'tags', label: 'Tags', sort: 'id', width: 'minmax(6rem, 1fr)', value: (r) => r.tags.join(', ') },
+  { id: 'tags', label: 'Tags', sort: 'id', width: '10rem', value: (r) => r.tags.join(', ') },
 ]
 
 const metricValue = (key: string) => (r: RunListItem) => {
@@ -40,11 +40,11 @@ export function columnFor(id: string): Column | undefined {
   if (fixed) return fixed
   if (id.startsWith('metric:')) {
     const key = id.slice(7)
-    return { id, label: (METRIC_LABELS[key] ?? key).replace(/ \((ms|bytes)\)$/, ''), sort: id, width: 'minmax(6rem, 1fr)', value: metricValue(key) }
+    return { id, label: (METRIC_LABELS[key] ?? key).replace(/ \((ms|bytes)\)$/, ''), sort: id, width: '7.5rem', value: metricValue(key) }
   }
   if (id.startsWith('param:')) {
     const key = id.slice(6)
-    return { id, label: key, sort: id, width: 'minmax(6rem, 1fr)', value: paramValue(key) }
+    return { id, label: key, sort: id, width: '7.5rem', value: paramValue(key) }
   }
   return undefined
 }
