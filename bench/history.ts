@@ -45,6 +45,8 @@ try {
   let t0 = performance.now()
   const reps = Math.ceil(RUNS / (STRATEGIES.length * WORKLOADS.length))
   const ids = seedRuns(db, { strategies: STRATEGIES, workloads: WORKLOADS, repetitions: reps, samplesPerSeries: SAMPLES_PER_SERIES, oneTransaction: true })
+  // One long run with a 1 ms probe: 40 000 points per series, 120 000 samples.
+  const [heavy] = seedRuns(db, { strategies: ['precopy'], workloads: ['dirty:64M:50'], repetitions: 1, samplesPerSeries: 40_000, oneTransaction: true, seed: 9 })
   const history = new HistoryRepo(db)
   db.transaction(() => {
     ids.forEach((id, i) => {
@@ -65,6 +67,7 @@ try {
   line('facets (filter bar choices)', median(() => history.facets()), 100)
   const one = ids[Math.floor(ids.length / 2)]
   line('detail: one run (samples, events, record)', median(() => (runDetail(db, one), history.record(one))), 200)
+  line('detail: a run with 120 000 samples', median(() => (runDetail(db, heavy), history.record(heavy))), 200)
   const thousand = ids.slice(0, 1000)
   line('compare 1 000 runs (strategy × workload)', median(() => compareRuns(runSummaries(db, thousand))), 300)
   line('compare 1 000 runs grouped by a parameter', median(() => groupRuns(history.groupable({ ids: thousand }), ['param:multifdChannels', 'workload'])), 300)
@@ -89,14 +92,14 @@ try {
   target.close()
   db.close()
 
-  if (PAGE) await inPage(dir)
+  if (PAGE) await inPage(dir, heavy)
 } finally {
   rmSync(dir, { recursive: true, force: true })
   rmSync(fresh, { recursive: true, force: true })
 }
 
 /** The same operations as a user does them: `miglab serve` on the bench database, in Chromium. */
-async function inPage(dataDir: string): Promise<void> {
+async function inPage(dataDir: string, heavy: number): Promise<void> {
   const { chromium } = await import('@playwright/test')
   const { startServer } = await import('../e2e/fixtures')
   const { server, child } = await startServer(dataDir)
@@ -142,6 +145,13 @@ async function inPage(dataDir: string): Promise<void> {
       200,
       () => go(`page=runs&run=${id}`),
       () => page.waitForFunction((id) => (document.querySelector('h1')?.textContent ?? '').includes(`Run #${id} —`) && document.querySelectorAll('.chart canvas').length >= 2, id),
+      empty,
+    )
+    await timed(
+      'detail: a run with 120 000 samples, charts drawn',
+      200,
+      () => go(`page=runs&run=${heavy}`),
+      () => page.waitForFunction((id) => (document.querySelector('h1')?.textContent ?? '').includes(`Run #${id} —`) && document.querySelectorAll('.chart canvas').length >= 2, heavy),
       empty,
     )
     const thousand = Array.from({ length: 1000 }, (_, i) => i + 1).join(',')

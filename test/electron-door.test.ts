@@ -44,6 +44,7 @@ const sampleInputs: { [M in Method]: Input<M> } = {
   'runs.query': {},
   'runs.facets': {},
   'runs.record': { id: 1 },
+  'runs.detail': { id: 1 },
   'runs.tag': { ids: [1], tag: 't' },
   'runs.untag': { ids: [1], tag: 't' },
   'runs.star': { id: 1, starred: true },

@@ -112,6 +112,22 @@ describe('history store', () => {
   })
 })
 
+describe('run detail for viewing', () => {
+  it('thins long series to what a chart shows, keeping the spike of the gap, and says so', async () => {
+    const { core: c } = core()
+    const [id] = seedRuns(c.services.db, { strategies: ['precopy'], workloads: ['idle'], repetitions: 1, samplesPerSeries: 20_000 })
+    c.services.db.prepare("UPDATE samples SET value = 250 WHERE run_id = ? AND series = 'probe.rtt_ms' AND t_ms = (SELECT t_ms FROM samples WHERE run_id = ? AND series = 'probe.rtt_ms' ORDER BY t_ms LIMIT 1 OFFSET 12345)").run(id, id)
+    const full = await c.handlers['runs.get']({ id })
+    const view = await c.handlers['runs.detail']({ id, maxPoints: 4000 })
+    expect(full.samples['probe.rtt_ms']).toHaveLength(20_000)
+    expect(view.thinned).toEqual({ 'probe.rtt_ms': 20_000, 'qemu.remaining_bytes': 20_000, 'qemu.transferred_bytes': 20_000 })
+    expect(view.samples['probe.rtt_ms'].length).toBeLessThanOrEqual(4000)
+    expect(Math.max(...view.samples['probe.rtt_ms'].map((p) => p[1]))).toBe(250)
+    expect(view.metrics).toEqual(full.metrics)
+    expect((await c.handlers['runs.detail']({ id, maxPoints: 100_000 })).thinned).toEqual({})
+  })
+})
+
 describe('CSV export', () => {
   it('neutralises cells a spreadsheet would run as formulas, keeping plain numbers', () => {
     expect(csvSafe('=HYPERLINK("x")')).toBe(`'=HYPERLINK("x")`)

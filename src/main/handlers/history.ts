@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { ParsedInput } from '../../shared/api'
 import type { HistoryResults } from '../../shared/contract/history'
+import { decimate } from '../../shared/decimate'
 import { MigLabError } from '../../shared/errors'
 import { exportRuns } from '../migration/export'
 import { groupRuns, thesisView } from '../migration/groups'
 import type { Services } from '../services'
 import { BUNDLE_LIMITS, importBundle, parseBundle } from '../store/bundle'
+import { runDetail } from '../store/run-detail'
 import { version } from './app'
 
 type HistoryHandlers = { [M in keyof HistoryResults]: (input: ParsedInput<M>) => Promise<HistoryResults[M]> }
@@ -24,6 +26,17 @@ export function historyHandlers(s: Services): HistoryHandlers {
     'runs.query': async ({ filter, sort, offset, limit }) => h.query(filter, sort, offset, limit),
     'runs.facets': async () => h.facets(),
     'runs.record': async ({ id }) => h.record(id),
+    'runs.detail': async ({ id, maxPoints }) => {
+      const run = runDetail(s.db, id)
+      if (!run) throw new MigLabError('run_not_found', `No run with id ${id}.`, { hint: 'Reload the Runs page.' })
+      const thinned: Record<string, number> = {}
+      for (const [series, points] of Object.entries(run.samples)) {
+        const few = decimate(points, Math.floor(maxPoints / 4))
+        if (few !== points) thinned[series] = points.length
+        run.samples[series] = few
+      }
+      return { ...run, thinned }
+    },
     'runs.tag': async ({ ids, tag }) => {
       const changes = h.tag(ids, tag)
       changed()

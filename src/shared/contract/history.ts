@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { LogLine, RunStatus, RunSummary } from '../domain'
 import { id } from './app'
+import type { RunDetail } from './migration'
 
 /**
  * Contract of the run history: filtered lists, tags, notes, stars, export and import, and grouped
@@ -59,6 +60,8 @@ export const historyInputs = {
     .strict(),
   'runs.facets': z.object({}).strict(),
   'runs.record': z.object({ id }).strict(),
+  /** A run for viewing: like runs.get, with each long series thinned to what a chart can show (spikes kept). */
+  'runs.detail': z.object({ id, maxPoints: z.number().int().min(100).max(10_000_000).default(8000) }).strict(),
   'runs.tag': z.object({ ids: z.array(id).min(1).max(10_000), tag: tagText }).strict(),
   'runs.untag': z.object({ ids: z.array(id).min(1).max(10_000), tag: tagText }).strict(),
   'runs.star': z.object({ id, starred: z.boolean() }).strict(),
@@ -189,6 +192,8 @@ export interface HistoryResults {
   'runs.query': { total: number; offset: number; runs: RunListItem[] }
   'runs.facets': Facets
   'runs.record': RunRecord
+  /** `thinned`: series → how many points were stored, for series that were thinned. */
+  'runs.detail': RunDetail & { thinned: Record<string, number> }
   'runs.tag': { changed: number }
   'runs.untag': { changed: number }
   'runs.star': { starred: boolean }

@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react'
 import uPlot, { type AlignedData, type Options } from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 import { ChartActions, TooFewSamples } from './ChartActions'
+import { decimate } from '../../../shared/decimate'
 
 export interface Line {
   label: string
@@ -44,7 +45,10 @@ function TimePlot(props: Parameters<typeof TimeChart>[0]) {
 
   useEffect(() => {
     const el = host.current!
-    const tables = lines.map((l) => [l.points.map((p) => p[0]), l.points.map((p) => p[1])] as AlignedData)
+    const tables = lines.map((l) => {
+      const pts = decimate(l.points)
+      return [pts.map((p) => p[0]), pts.map((p) => p[1])] as AlignedData
+    })
     const data = tables.length ? uPlot.join(tables) : ([[]] as unknown as AlignedData)
     const css = getComputedStyle(document.documentElement)
     const text = css.getPropertyValue('--muted').trim() || '#666'

@@ -24,7 +24,7 @@ const BackToRuns = ({ title }: { title: string }) => (
 )
 
 function RunDetailPage({ id }: { id: number }) {
-  const run = useCall('runs.get', { id }, (e) => e.type === 'job')
+  const run = useCall('runs.detail', { id }, (e) => e.type === 'job')
   return (
     <div>
       <BackToRuns title={`Run #${id}${run.data ? ` — ${run.data.strategy}, ${run.data.workload}` : ''}`} />
@@ -32,6 +32,15 @@ function RunDetailPage({ id }: { id: number }) {
       {run.data && (
         <>
           <RunRecordPanel run={run.data} />
+          {Object.keys(run.data.thinned).length > 0 && (
+            <p className="muted small">
+              Long series are thinned for the charts (first, lowest, highest and last point per pixel column; every spike kept):{' '}
+              {Object.entries(run.data.thinned)
+                .map(([k, n]) => `${k} ${run.data!.samples[k].length} of ${n}`)
+                .join(', ')}
+              . Exports carry every sample.
+            </p>
+          )}
           <RunView run={run.data} />
         </>
       )}
