@@ -34,7 +34,8 @@ describe('history store', () => {
     const path = dbPathIn(dir)
     // A database from before the history migration, holding two runs.
     const raw = new Database(path)
-    const before = migrations.length - 1
+    const before = migrations.findIndex((m) => m.includes('ADD COLUMN uuid'))
+    expect(before).toBeGreaterThan(0)
     for (let v = 0; v < before; v++) raw.exec(migrations[v])
     raw.pragma(`user_version = ${before}`)
     for (const vm of ['a', 'b']) raw.prepare("INSERT INTO runs (vm, strategy, workload, status, started_at) VALUES (?, 'precopy', 'idle', 'succeeded', '2026-01-01')").run(vm)
