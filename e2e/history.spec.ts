@@ -103,7 +103,8 @@ test('offline history: filter, tag and note a run, charts, thesis view, CSV and 
   await expect(page.getByRole('table', { name: 'Statistics' })).toBeVisible()
   await page.getByLabel('box plots (spread)').check()
   const [box] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save STOP → RESUME as SVG' }).click()])
-  expect(readFileSync(await box.path(), 'utf8')).toMatch(/fill-opacity="0.2"[\s\S]*dsm · idle/)
+  expect(readFileSync(await box.path(), 'utf8').match(/fill-opacity="0.2"/g)).toHaveLength(6) // one box per strategy × workload
+  await page.screenshot({ path: join(shots, 'compare-groups.png'), fullPage: true })
   await page.getByRole('button', { name: 'Thesis view' }).click()
   const before = await thesisNumbers(page)
   expect(before.map((r) => `${r[0]}:${r[1]}`)).toEqual(['idle:dsm', 'idle:postcopy', 'busy:dsm', 'busy:postcopy'])

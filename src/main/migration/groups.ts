@@ -50,7 +50,8 @@ export function groupRuns(runs: GroupableRun[], groupBy: string[], baseline?: st
   const groups: MetricGroup[] = [...byKey.entries()]
     .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
     .map(([key, rs]) => ({ key, values: Object.fromEntries(groupBy.map((f) => [f, fieldValue(rs[0], f)])), runIds: rs.map((r) => r.id), metrics: metricStats(rs) }))
-  const base = groups.find((g) => g.key === baseline) ?? groups[0]
+  // Default baseline: the pre-copy group when there is one (what every strategy is measured against).
+  const base = groups.find((g) => g.key === baseline) ?? groups.find((g) => Object.values(g.values).includes('precopy')) ?? groups[0]
   for (const g of groups) {
     if (!base || g === base) continue
     for (const [k, s] of Object.entries(g.metrics)) {

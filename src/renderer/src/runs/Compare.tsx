@@ -107,6 +107,8 @@ export function Compare({ filter }: { filter: RunFilter }) {
   const fields = [...FIELDS, ...(facets.data?.paramKeys ?? []).map((k) => ({ id: `param:${k}`, label: `parameter ${k}` }))]
   const c = grouped.data
   const metricKeys = c ? [...new Set(c.groups.flatMap((g) => Object.keys(g.metrics)))].sort((a, b) => Number(!METRIC_LABELS[a]) - Number(!METRIC_LABELS[b]) || a.localeCompare(b)) : []
+  // Many groups: charts label bars 1…n, the legend above names them.
+  const short = (key: string, i: number) => (c && c.groups.length > 3 ? String(i + 1) : key)
   const setField = (i: number, v: string) => {
     const next = [...groupBy]
     if (v) next[i] = v
@@ -166,6 +168,16 @@ export function Compare({ filter }: { filter: RunFilter }) {
                   </label>
                 ))}
               </div>
+              {c.groups.length > 3 && (
+                <p className="legend small" aria-label="Groups">
+                  {c.groups.map((g, i) => (
+                    <span key={g.key} style={{ color: COLORS[i % COLORS.length] }}>
+                      {i + 1} {g.key}
+                      {'  '}
+                    </span>
+                  ))}
+                </p>
+              )}
               <div className="chart-grid">
                 {CHARTS.filter((ch) => metricKeys.includes(ch.key)).map((ch) =>
                   chart === 'boxes' ? (
@@ -176,7 +188,7 @@ export function Compare({ filter }: { filter: RunFilter }) {
                       boxes={c.groups.map((g, i) => {
                         const b = g.metrics[ch.key]?.box
                         const k = ch.scale ?? 1
-                        return { label: g.key, min: (b?.min ?? NaN) * k, q1: (b?.q1 ?? NaN) * k, median: (b?.median ?? NaN) * k, q3: (b?.q3 ?? NaN) * k, max: (b?.max ?? NaN) * k, color: COLORS[i % COLORS.length] }
+                        return { label: short(g.key, i), min: (b?.min ?? NaN) * k, q1: (b?.q1 ?? NaN) * k, median: (b?.median ?? NaN) * k, q3: (b?.q3 ?? NaN) * k, max: (b?.max ?? NaN) * k, color: COLORS[i % COLORS.length] }
                       })}
                     />
                   ) : (
@@ -187,7 +199,7 @@ export function Compare({ filter }: { filter: RunFilter }) {
                     bars={c.groups.map((g, i) => {
                       const s = g.metrics[ch.key]
                       const k = ch.scale ?? 1
-                      return { label: g.key, value: fin(s?.mean) ? s.mean * k : NaN, ci: fin(s?.ci95) ? s.ci95 * k : 0, color: COLORS[i % COLORS.length] }
+                      return { label: short(g.key, i), value: fin(s?.mean) ? s.mean * k : NaN, ci: fin(s?.ci95) ? s.ci95 * k : 0, color: COLORS[i % COLORS.length] }
                     })}
                   />
                   ),
@@ -207,9 +219,12 @@ export function Compare({ filter }: { filter: RunFilter }) {
                 <tbody>
                   {metricKeys.map((k) => (
                     <tr key={k} data-metric={k}>
-                      <th>{METRIC_LABELS[k] ?? k}</th>
+                      <th>{(METRIC_LABELS[k] ?? k).replace('(bytes)', '(MiB)')}</th>
                       {c.groups.map((g) => {
-                        const s = g.metrics[k]
+                        const raw = g.metrics[k]
+                        const k2 = k.endsWith('_bytes') ? 1 / 1048576 : 1
+                        const sc = (v: number) => (fin(v) ? v * k2 : v)
+                        const s = raw && { ...raw, mean: sc(raw.mean), sd: sc(raw.sd), ci95: sc(raw.ci95) }
                         return (
                           <td key={g.key}>
                             {s ? (fin(s.ci95) ? `${fmt(s.mean)} ± ${fmt(s.ci95)}` : fmt(s.mean)) : '—'}
