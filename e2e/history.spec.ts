@@ -203,3 +203,22 @@ test('columns are chosen, ordered and remembered; run again opens the Migrate fo
   }
   await page.screenshot({ path: join(shots, 'run-again.png'), fullPage: true })
 })
+
+test('1 200 runs: the table fetches pages as it scrolls and reaches the oldest run', async ({ page }) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'miglab-e2e-history-'))
+  const db = openDb(dbPathIn(dataDir))
+  seedRuns(db, { strategies: ['precopy', 'dsm', 'postcopy'], workloads: ['idle', 'dirty:64M:50'], repetitions: 200, samplesPerSeries: 1, oneTransaction: true })
+  db.close()
+  const one = await serve(dataDir)
+  await page.goto(`${one.origin}/?page=runs${new URL(one.url).hash}`)
+  await expect(page.getByTestId('runs-count')).toContainText('1200 runs')
+  // Only what is visible is rendered.
+  expect(await page.getByTestId('run-row').count()).toBeLessThan(60)
+  const ids = () => page.locator('[data-testid=run-row] [role=cell]:nth-child(3)').allTextContents()
+  expect(await ids()).toContain('1200')
+  for (let i = 0; i < 6; i++) {
+    await page.locator('.vbody').evaluate((el) => el.scrollTo(0, el.scrollHeight))
+    await page.waitForTimeout(150)
+  }
+  await expect.poll(ids).toContain('1')
+})

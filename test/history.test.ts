@@ -129,6 +129,35 @@ describe('run detail for viewing', () => {
   })
 })
 
+describe('offline by construction', () => {
+  it('history, detail, compare, export and import never touch SSH or the labs', async () => {
+    const { core: c } = core()
+    const ids = seedRuns(c.services.db, { repetitions: 2 })
+    const touched: string[] = []
+    const trap = (name: string) => new Proxy({}, { get: (_t, p) => (touched.push(`${name}.${String(p)}`), () => Promise.reject(new Error('offline'))) })
+    const services = c.services as unknown as Record<string, unknown>
+    for (const k of ['ssh', 'hostTrust', 'terminals']) services[k] = trap(k)
+    await c.handlers['runs.query']({ filter: { text: 'guest' }, offset: 0, limit: 10 })
+    await c.handlers['runs.facets']({})
+    await c.handlers['runs.get']({ id: ids[0] })
+    await c.handlers['runs.detail']({ id: ids[0], maxPoints: 8000 })
+    await c.handlers['runs.record']({ id: ids[0] })
+    await c.handlers['runs.tag']({ ids, tag: 'x' })
+    await c.handlers['runs.note.add']({ id: ids[0], text: 'n' })
+    await c.handlers['runs.star']({ id: ids[0], starred: true })
+    await c.handlers['runs.compare']({ ids })
+    await c.handlers['runs.group']({ filter: {}, groupBy: ['strategy'] })
+    await c.handlers['runs.thesis']({ filter: {}, baseline: 'precopy' })
+    const bundle = await c.handlers['runs.export']({ format: 'bundle' })
+    await c.handlers['runs.export']({ format: 'csv' })
+    await c.handlers['runs.import']({ name: 'b', base64: bundle.content })
+    expect(touched).toEqual([])
+    for (const k of ['ssh', 'hostTrust', 'terminals']) delete services[k]
+    services.ssh = { close: async () => undefined }
+    services.terminals = { closeAll: () => undefined }
+  })
+})
+
 describe('CSV export', () => {
   it('neutralises cells a spreadsheet would run as formulas, keeping plain numbers', () => {
     expect(csvSafe('=HYPERLINK("x")')).toBe(`'=HYPERLINK("x")`)
