@@ -14,9 +14,8 @@ export interface MigLabServer {
   dbPath: string
 }
 
-/** Starts the real `miglab serve` (browser door + core + SQLite) on a fresh data dir for each test. */
-async function startServer(): Promise<{ server: MigLabServer; child: ChildProcess }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'miglab-e2e-'))
+/** Starts the real `miglab serve` (browser door + core + SQLite) on a fresh data dir, or on one a test prepared. */
+export async function startServer(dataDir = mkdtempSync(join(tmpdir(), 'miglab-e2e-'))): Promise<{ server: MigLabServer; child: ChildProcess }> {
   const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/miglab.mjs', import.meta.url)), 'serve', '--port', '0'], {
     // The demo lab of e2e runs gets its own names, so it never touches a user's demo lab.
     env: { ...process.env, MIGLAB_DATA_DIR: dataDir, MIGLAB_DEMO_PREFIX: 'mle2e' },

@@ -43,6 +43,19 @@ const sampleInputs: { [M in Method]: Input<M> } = {
   'runs.get': { id: 1 },
   'runs.compare': { ids: [1] },
   'runs.export': { format: 'csv' },
+  'runs.query': {},
+  'runs.facets': {},
+  'runs.record': { id: 1 },
+  'runs.detail': { id: 1 },
+  'runs.tag': { ids: [1], tag: 't' },
+  'runs.untag': { ids: [1], tag: 't' },
+  'runs.star': { id: 1, starred: true },
+  'runs.note.add': { id: 1, text: 'n' },
+  'runs.note.delete': { noteId: 1 },
+  'runs.import': { text: '{}' },
+  'runs.upload': { base64: 'AA==' },
+  'runs.group': { groupBy: ['strategy'] },
+  'runs.thesis': {},
 }
 
 function mockElectron(options: { lock?: boolean } = {}) {

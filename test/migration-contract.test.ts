@@ -52,8 +52,8 @@ describe('CLI: run and runs export', () => {
   })
 
   it('exports stored runs as CSV and JSON', () => {
-    expect(miglab('runs', 'export', '--format', 'csv').stdout.split('\n')[0]).toBe('id,lab_id,vm,strategy,workload,status,started_at,ended_at,error_code')
-    expect(JSON.parse(miglab('runs', 'export', '--format', 'json').stdout)).toEqual([])
+    expect(miglab('runs', 'export', '--format', 'csv').stdout.split('\n')[0]).toBe('id,uuid,lab_id,lab,vm,strategy,workload,status,started_at,ended_at,duration_ms,starred,tags,notes,error_code')
+    expect(JSON.parse(miglab('runs', 'export', '--format', 'json').stdout)).toMatchObject({ format: 'miglab-runs', version: 1, runs: [] })
     expect(miglab('runs', 'export', '--format', 'xml').status).toBe(1)
   })
 })

@@ -5,6 +5,7 @@ import { cliErrorLines } from './cli/words'
 import { registerAppCommands } from './cli/app'
 import { registerLabCommands } from './cli/lab'
 import { registerRunCommands } from './cli/run'
+import { registerRunsCommands } from './cli/runs'
 
 // CLI entry: each area registers its commands from its own file under cli/.
 const program = new Command()
@@ -15,6 +16,7 @@ registerAppCommands(program)
 registerLabCommands(program)
 registerVmCommands(program)
 registerRunCommands(program)
+registerRunsCommands(program)
 
 /** `lab up` of `miglab lab up --nodes 9`: the words before the first option, for the help hint. */
 const subcommand = (args: string[]): string | undefined => {

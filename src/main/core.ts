@@ -19,6 +19,7 @@ import { SshPool } from './ssh/pool'
 import { MemorySecretStore, type SecretStore } from './ssh/secrets'
 import { storedNodeTargets } from './ssh/targets'
 import { openDb } from './store/db'
+import { HistoryRepo } from './store/history'
 import { HostKeysRepo } from './store/hostkeys'
 import { JobsRepo } from './store/jobs'
 import { LabsRepo } from './store/labs'
@@ -78,6 +79,7 @@ export function createCore(options: CoreOptions): Core {
     jobs: new JobManager(jobsRepo, new LogsRepo(db), bus),
     labs,
     runs: new RunsRepo(db),
+    history: new HistoryRepo(db),
     hostKeys,
     nodes,
     secrets,

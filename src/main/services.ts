@@ -4,6 +4,7 @@ import type { HypervisorDriver } from './hypervisors/driver'
 import type { DemoLab } from './lab/demo-lab'
 import type { JobManager } from './jobs/manager'
 import type { Db } from './store/db'
+import type { HistoryRepo } from './store/history'
 import type { HostKeysRepo } from './store/hostkeys'
 import type { HostTrust } from './ssh/host-trust'
 import type { SshPool } from './ssh/pool'
@@ -24,6 +25,8 @@ export interface Services {
   jobs: JobManager
   labs: LabsRepo
   runs: RunsRepo
+  /** Tags, notes, stars and the filtered history list. */
+  history: HistoryRepo
   hostKeys: HostKeysRepo
   nodes: NodesRepo
   /** Node passwords and passphrases: in memory, never in the database. */

@@ -4,7 +4,6 @@ import type { JobInfo, Lab } from '../../shared/domain'
 import { numberFlag, printable, shown } from './words'
 import { MigLabError } from '../../shared/errors'
 import { call, followJob, withCore } from './session'
-import { exportRuns } from '../migration/export'
 import { runIdsOfJob } from '../store/run-detail'
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean)
@@ -133,17 +132,7 @@ async function run(o: RunOptions): Promise<void> {
   })
 }
 
-async function exportCommand(o: { format: string; lab?: string }): Promise<void> {
-  if (o.format !== 'csv' && o.format !== 'json') throw new MigLabError('invalid_argument', `--format must be csv or json, not "${o.format}".`)
-  const format = o.format
-  await withCore(async (core) => {
-    const labId = o.lab === undefined ? undefined : core.services.labs.list().find((l) => l.name === o.lab || String(l.id) === o.lab)?.id
-    if (o.lab !== undefined && labId === undefined) throw new MigLabError('lab_not_found', `No lab called "${o.lab}".`)
-    process.stdout.write(exportRuns(core.services.db, { format, labId }).content)
-  })
-}
-
-/** run (an experiment) and runs export. */
+/** run (an experiment); the history's commands live in runs.ts. */
 export function registerRunCommands(program: Command): void {
   program
     .command('run')
@@ -164,13 +153,4 @@ export function registerRunCommands(program: Command): void {
     .option('--probe-interval <ms>', 'UDP probe interval (default 1)')
     .option('--json', 'machine-readable output')
     .action(run)
-
-  program
-    .command('runs')
-    .description('the stored migration runs')
-    .command('export')
-    .description('every run with its metrics, as CSV or JSON')
-    .option('--format <format>', 'csv or json', 'csv')
-    .option('--lab <lab>', 'only this lab (name or id)')
-    .action(exportCommand)
 }

@@ -7,7 +7,7 @@ import { runDoctor } from '../system/doctor'
 
 type AppHandlers = { [M in keyof AppResults]: (input: ParsedInput<M>) => Promise<AppResults[M]> }
 
-const version = (): string =>
+export const version = (): string =>
   (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 export function appHandlers(s: Services): AppHandlers {

@@ -34,3 +34,53 @@ export interface Summary {
 }
 
 export const summarize = (xs: number[]): Summary => ({ n: xs.length, mean: mean(xs), sd: sd(xs), ci95: ci95(xs) })
+
+/** Welch–Satterthwaite degrees of freedom for two variance terms v = s²/n with n − 1 df each. */
+export function welchDf(terms: { v: number; n: number }[]): number {
+  const num = terms.reduce((a, t) => a + t.v, 0) ** 2
+  const den = terms.reduce((a, t) => a + (t.n > 1 ? t.v ** 2 / (t.n - 1) : Infinity), 0)
+  return den === 0 ? Infinity : num / den
+}
+
+/**
+ * % change of `a`'s mean against the baseline `b`'s, with its own 95 % interval: Welch's unequal
+ * variances, the ratio's standard error by the delta method (both means uncertain), Student's t at
+ * the Welch–Satterthwaite df. NaN interval below two runs per group; NaN altogether when b's mean is 0.
+ */
+export function changeCi(a: Summary, b: Summary): { pct: number; lo: number; hi: number; df: number } {
+  const pct = changePct(a.mean, b.mean)
+  if (b.mean === 0 || a.n < 2 || b.n < 2) return { pct, lo: NaN, hi: NaN, df: NaN }
+  const r = a.mean / b.mean
+  const va = a.sd ** 2 / a.n / b.mean ** 2
+  const vb = (r ** 2 * b.sd ** 2) / b.n / b.mean ** 2
+  const se = Math.sqrt(va + vb)
+  const df = welchDf([
+    { v: va, n: a.n },
+    { v: vb, n: b.n },
+  ])
+  const t = Number.isFinite(df) ? t975(df) : 1.959964
+  const half = (Number.isNaN(t) ? NaN : t * se) * 100 * Math.sign(b.mean)
+  return { pct, lo: pct - Math.abs(half), hi: pct + Math.abs(half), df }
+}
+
+export interface FiveNumbers {
+  min: number
+  q1: number
+  median: number
+  q3: number
+  max: number
+}
+
+/** Quantile by linear interpolation between order statistics (R type 7, NumPy's default). */
+export function quantile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN
+  const h = (sorted.length - 1) * p
+  const lo = Math.floor(h)
+  return sorted[lo] + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]) - sorted[lo])
+}
+
+/** Min, quartiles and max: what a box plot draws. */
+export function fiveNumbers(xs: number[]): FiveNumbers {
+  const s = [...xs].sort((a, b) => a - b)
+  return { min: s[0] ?? NaN, q1: quantile(s, 0.25), median: quantile(s, 0.5), q3: quantile(s, 0.75), max: s[s.length - 1] ?? NaN }
+}

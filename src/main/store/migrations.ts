@@ -142,6 +142,23 @@ export const migrations: Migration[] = [
   autoincrementIds,
   // Which process runs a job: a start reconciles only the jobs of processes that are gone.
   `ALTER TABLE jobs ADD COLUMN owner TEXT;`,
+  // Run history: a stable identity per run (bundles merge by it, never by row id), stars, and the
+  // indexes the filtered, paginated history list needs at 10 000 runs.
+  `
+  ALTER TABLE runs ADD COLUMN uuid TEXT;
+  ALTER TABLE runs ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;
+  UPDATE runs SET uuid = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
+    substr('89ab', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))) WHERE uuid IS NULL;
+  CREATE UNIQUE INDEX runs_uuid ON runs (uuid);
+  CREATE TRIGGER runs_uuid_fill AFTER INSERT ON runs WHEN NEW.uuid IS NULL BEGIN
+    UPDATE runs SET uuid = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
+      substr('89ab', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))) WHERE id = NEW.id;
+  END;
+  CREATE INDEX runs_started ON runs (started_at, id);
+  CREATE INDEX tags_tag ON tags (tag, run_id);
+  CREATE INDEX notes_run ON notes (run_id);
+  CREATE INDEX logs_run ON logs (run_id);
+  `,
 ]
 
 /**

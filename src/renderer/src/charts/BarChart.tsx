@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react'
 import uPlot, { type Options } from 'uplot'
 import 'uplot/dist/uPlot.min.css'
+import { ChartActions, TooFewSamples } from './ChartActions'
 
 export interface Bar {
   label: string
@@ -11,8 +12,15 @@ export interface Bar {
 }
 
 /** Bars with confidence whiskers on uPlot's axes: one metric across the compared groups. */
-export function BarChart({ title, unit, bars, height = 200 }: { title: string; unit: string; bars: Bar[]; height?: number }) {
+export function BarChart(props: { title: string; unit: string; bars: Bar[]; height?: number }) {
+  const drawable = props.bars.filter((b) => Number.isFinite(b.value))
+  if (!drawable.length) return <TooFewSamples title={props.title} n={0} need={1} what="values" />
+  return <BarPlot {...props} bars={drawable} />
+}
+
+function BarPlot({ title, unit, bars, height = 200 }: { title: string; unit: string; bars: Bar[]; height?: number }) {
   const host = useRef<HTMLDivElement>(null)
+  const plotRef = useRef<uPlot>(undefined)
   useEffect(() => {
     const el = host.current!
     const css = getComputedStyle(document.documentElement)
@@ -67,6 +75,7 @@ export function BarChart({ title, unit, bars, height = 200 }: { title: string; u
       },
     }
     const plot = new uPlot(opts, [xs, bars.map((b) => b.value)], el)
+    plotRef.current = plot
     const observer = new ResizeObserver(() => plot.setSize({ width: el.clientWidth, height }))
     observer.observe(el)
     return () => {
@@ -74,5 +83,10 @@ export function BarChart({ title, unit, bars, height = 200 }: { title: string; u
       plot.destroy()
     }
   }, [title, unit, bars, height])
-  return <div className="chart" ref={host} role="img" aria-label={title} />
+  return (
+    <figure className="chart-figure">
+      <div className="chart" ref={host} role="img" aria-label={title} />
+      <ChartActions plot={() => plotRef.current} title={title} extras={() => ({ bars: bars.map((b, i) => ({ x: i, value: b.value, ci: b.ci, color: b.color, label: b.label })) })} />
+    </figure>
+  )
 }

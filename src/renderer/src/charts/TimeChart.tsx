@@ -1,6 +1,8 @@
 import { useEffect, useRef } from 'react'
 import uPlot, { type AlignedData, type Options } from 'uplot'
 import 'uplot/dist/uPlot.min.css'
+import { ChartActions, TooFewSamples } from './ChartActions'
+import { decimate } from '../../../shared/decimate'
 
 export interface Line {
   label: string
@@ -29,13 +31,24 @@ export interface Band {
  * A time series chart (x in ms since the run started) with event markers and shaded bands — the
  * migration timeline: bytes moving, STOP/RESUME, and the gap clients saw.
  */
-export function TimeChart(props: { title: string; lines: Line[]; markers?: Marker[]; bands?: Band[]; left: string; right?: string; height?: number; focus?: [number, number] }) {
+export function TimeChart(props: { title: string; lines: Line[]; markers?: Marker[]; bands?: Band[]; left: string; right?: string; height?: number; focus?: [number, number]; minPoints?: number }) {
+  const { title, lines, minPoints = 2 } = props
+  const most = Math.max(0, ...lines.map((l) => l.points.length))
+  if (most < minPoints) return <TooFewSamples title={title} n={most} need={minPoints} />
+  return <TimePlot {...props} />
+}
+
+function TimePlot(props: Parameters<typeof TimeChart>[0]) {
   const host = useRef<HTMLDivElement>(null)
+  const plotRef = useRef<uPlot>(undefined)
   const { title, lines, markers = [], bands = [], left, right, height = 240, focus } = props
 
   useEffect(() => {
     const el = host.current!
-    const tables = lines.map((l) => [l.points.map((p) => p[0]), l.points.map((p) => p[1])] as AlignedData)
+    const tables = lines.map((l) => {
+      const pts = decimate(l.points)
+      return [pts.map((p) => p[0]), pts.map((p) => p[1])] as AlignedData
+    })
     const data = tables.length ? uPlot.join(tables) : ([[]] as unknown as AlignedData)
     const css = getComputedStyle(document.documentElement)
     const text = css.getPropertyValue('--muted').trim() || '#666'
@@ -97,6 +110,7 @@ export function TimeChart(props: { title: string; lines: Line[]; markers?: Marke
       },
     }
     const plot = new uPlot(opts, data, el)
+    plotRef.current = plot
     const observer = new ResizeObserver(() => plot.setSize({ width: el.clientWidth, height }))
     observer.observe(el)
     return () => {
@@ -105,5 +119,14 @@ export function TimeChart(props: { title: string; lines: Line[]; markers?: Marke
     }
   }, [title, lines, markers, bands, left, right, height, focus])
 
-  return <div className="chart" ref={host} role="img" aria-label={title} />
+  return (
+    <figure className="chart-figure">
+      <div className="chart" ref={host} role="img" aria-label={title} />
+      <ChartActions
+        plot={() => plotRef.current}
+        title={title}
+        extras={() => ({ markers: markers.map((m) => ({ x: m.atMs, label: m.label, color: m.color })), bands: bands.map((b) => ({ from: b.fromMs, to: b.toMs, color: b.color })) })}
+      />
+    </figure>
+  )
 }

@@ -25,20 +25,46 @@ const EXPERIMENT_FIELDS: FieldLabels = {
 export type ExperimentInput = Input<'experiments.start'>
 
 /** The experiment form: it knows what the driver can do and shows the rest disabled with the reason. */
-export function ExperimentForm({ labs, busy, error, onStart }: { labs: Lab[]; busy: boolean; error?: ApiError; onStart: (x: ExperimentInput) => void }) {
-  const [labId, setLabId] = useState(labs[0].id)
+/** The form's starting values: a stored run's settings for "run again", or the defaults. */
+export interface ExperimentPreset {
+  labId?: number
+  vm?: string
+  from?: string
+  to?: string
+  strategies?: StrategyId[]
+  workloads?: Workload[]
+  repetitions?: number
+  params?: Record<string, unknown>
+}
+
+const str = (v: unknown, fallback: string) => (typeof v === 'number' || typeof v === 'string' ? String(v) : fallback)
+
+export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { labs: Lab[]; busy: boolean; error?: ApiError; onStart: (x: ExperimentInput) => void; preset?: ExperimentPreset }) {
+  const [labId, setLabId] = useState(labs.find((l) => l.id === preset.labId)?.id ?? labs[0].id)
   const lab = labs.find((l) => l.id === labId) ?? labs[0]
-  const [from, setFrom] = useState(lab.nodes[0]?.name ?? '')
-  const [to, setTo] = useState(lab.nodes[1]?.name ?? '')
+  const [from, setFrom] = useState(preset.from ?? lab.nodes[0]?.name ?? '')
+  const [to, setTo] = useState(preset.to ?? lab.nodes[1]?.name ?? '')
   const vms = useCall('vms.list', { labId })
   const caps = useCall('migration.capabilities', { labId })
-  const [vm, setVm] = useState(lab.kind === 'demo' ? 'guest' : '')
-  const [strategies, setStrategies] = useState<StrategyId[]>(['precopy'])
-  const [kinds, setKinds] = useState({ idle: false, echo: true, dirty: false, custom: false })
-  const [dirty, setDirty] = useState({ bufferMiB: 64, rateMiBs: 50 })
-  const [custom, setCustom] = useState('')
-  const [reps, setReps] = useState(1)
-  const [p, setP] = useState({ maxBandwidthMiBs: '1024', downtimeLimitMs: '', multifdChannels: '2', postcopyAfterPasses: '', probeIntervalMs: '1' })
+  const [vm, setVm] = useState(preset.vm ?? (lab.kind === 'demo' ? 'guest' : ''))
+  const [strategies, setStrategies] = useState<StrategyId[]>(preset.strategies ?? ['precopy'])
+  const pw = preset.workloads
+  const [kinds, setKinds] = useState(
+    pw ? { idle: pw.some((w) => w.kind === 'idle'), echo: pw.some((w) => w.kind === 'echo'), dirty: pw.some((w) => w.kind === 'dirty'), custom: pw.some((w) => w.kind === 'custom') } : { idle: false, echo: true, dirty: false, custom: false },
+  )
+  const presetDirty = pw?.find((w) => w.kind === 'dirty')
+  const [dirty, setDirty] = useState(presetDirty ? { bufferMiB: presetDirty.bufferMiB, rateMiBs: presetDirty.rateMiBs } : { bufferMiB: 64, rateMiBs: 50 })
+  const presetCustom = pw?.find((w) => w.kind === 'custom')
+  const [custom, setCustom] = useState(presetCustom?.command ?? '')
+  const [reps, setReps] = useState(preset.repetitions ?? 1)
+  const pp = preset.params ?? {}
+  const [p, setP] = useState({
+    maxBandwidthMiBs: str(pp.maxBandwidthMiBs, '1024'),
+    downtimeLimitMs: str(pp.downtimeLimitMs, ''),
+    multifdChannels: str(pp.multifdChannels, '2'),
+    postcopyAfterPasses: str(pp.postcopyAfterPasses, ''),
+    probeIntervalMs: str(pp.probeIntervalMs, '1'),
+  })
 
   const toggle = (id: StrategyId) => setStrategies(strategies.includes(id) ? strategies.filter((s) => s !== id) : [...strategies, id])
   // Only what is shown ticked runs: a strategy the driver cannot do (or not yet known) is never sent.

@@ -1,7 +1,9 @@
 import { useEffect, useMemo, useState } from 'react'
+import type { GroupMetric, RunFilter } from '../../../shared/contract/history'
 import type { RunDetail } from '../../../shared/contract/migration'
 import { useApi, useCall } from '../api'
 import { BarChart } from '../charts/BarChart'
+import { BoxChart } from '../charts/BoxChart'
 import { ErrorBox } from '../ErrorBox'
 import { METRIC_LABELS } from './format'
 
@@ -13,71 +15,59 @@ const CHARTS = [
   { key: 'transferred_bytes', title: 'Data sent', unit: 'MiB', scale: 1 / 1048576 },
   { key: 'total_ms', title: 'Total migration time', unit: 'ms' },
 ]
+const THESIS_LABELS: Record<string, string> = { qemu_downtime_ms: 'Hypervisor downtime', stop_resume_ms: 'STOP → RESUME', probe_gap_ms: 'Client-observed gap', transferred_bytes: 'Data sent' }
 // A single run has no spread: its CI arrives as null (NaN in JSON).
-const fmt = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2))
+const fin = (v: number | null | undefined): v is number => v !== null && v !== undefined && Number.isFinite(v)
+export const fmt = (v: number | null | undefined) => (!fin(v) ? '—' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2))
+const pct = (c: GroupMetric['change']) => {
+  if (!c || !fin(c.pct)) return '—'
+  const sign = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(1)}`
+  return fin(c.lo) ? `${sign(c.pct)} % [${sign(c.lo)}, ${sign(c.hi)}]` : `${sign(c.pct)} %`
+}
+const FIELDS = [
+  { id: 'strategy', label: 'strategy' },
+  { id: 'workload', label: 'workload' },
+  { id: 'workloadClass', label: 'guest (idle / busy)' },
+  { id: 'vm', label: 'VM' },
+  { id: 'lab', label: 'lab' },
+]
 
-/** Strategy groups side by side: mean ± 95 % CI per metric, % change against the baseline, and the parameters that differ. */
-export function Compare({ ids }: { ids: number[] }) {
-  const api = useApi()
-  const comparison = useCall('runs.compare', { ids })
-  const [runs, setRuns] = useState<RunDetail[]>([])
-  const [diffOnly, setDiffOnly] = useState(true)
-  useEffect(() => {
-    void Promise.all(ids.slice(0, 50).map((id) => api.call('runs.get', { id }))).then(setRuns, () => undefined)
-  }, [api, ids])
-
-  const params = useMemo(() => {
-    const keys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort()
-    const rows = keys.map((k) => ({ key: k, values: runs.map((r) => JSON.stringify(r.params[k] ?? null)) }))
-    return diffOnly ? rows.filter((r) => new Set(r.values).size > 1) : rows
-  }, [runs, diffOnly])
-
-  if (comparison.error) return <ErrorBox error={comparison.error} />
-  const c = comparison.data
-  if (!c) return <p className="muted">Comparing…</p>
-  const groupLabel = (g: (typeof c.groups)[number]) => `${g.strategy} · ${g.workload}`
-  const metricKeys = [...new Set(c.groups.flatMap((g) => Object.keys(g.metrics)))].filter((k) => METRIC_LABELS[k])
-
+/** How much less downtime (each of the three) and data than the baseline, for idle and busy guests. */
+function ThesisView({ filter }: { filter: RunFilter }) {
+  const thesis = useCall('runs.thesis', { filter, baseline: 'precopy' })
+  if (thesis.error) return <ErrorBox error={thesis.error} />
+  const t = thesis.data
+  if (!t) return <p className="muted">Computing…</p>
+  if (!t.rows.length) return <p className="empty">The thesis view needs succeeded pre-copy runs and another strategy on an idle or busy (memory-dirtying) guest.</p>
   return (
-    <div className="compare" data-testid="compare">
-      <p className="muted">
-        {ids.length} runs in {c.groups.length} groups; baseline <strong>{c.baseline}</strong>. Bars are means, whiskers the 95 % confidence interval.
-      </p>
-      <div className="chart-grid">
-        {CHARTS.map((ch) => (
-          <BarChart
-            key={ch.key}
-            title={ch.title}
-            unit={ch.unit}
-            bars={c.groups.map((g, i) => {
-              const s = g.metrics[ch.key]
-              const k = ch.scale ?? 1
-              return { label: g.strategy, value: (s?.mean ?? 0) * k, ci: (s?.ci95 ?? 0) * k, color: COLORS[i % COLORS.length] }
-            })}
-          />
-        ))}
-      </div>
-      <table className="table compact" aria-label="Statistics">
+    <section aria-label="Thesis view" data-testid="thesis">
+      <h2>Against {t.baseline}: how much less?</h2>
+      <p className="muted small">Change of the mean against {t.baseline} with the same kind of guest, with its own 95 % interval (Welch). Negative is less; an interval that crosses 0 is not distinguishable.</p>
+      <table className="table compact thesis">
         <thead>
           <tr>
-            <th>Metric</th>
-            {c.groups.map((g, i) => (
-              <th key={groupLabel(g)} style={{ color: COLORS[i % COLORS.length] }}>
-                {groupLabel(g)} (n={g.runIds.length})
-              </th>
+            <th>Guest</th>
+            <th>Strategy</th>
+            <th>n (baseline n)</th>
+            {t.metrics.map((m) => (
+              <th key={m}>{THESIS_LABELS[m] ?? m}</th>
             ))}
           </tr>
         </thead>
         <tbody>
-          {metricKeys.map((k) => (
-            <tr key={k}>
-              <th>{METRIC_LABELS[k]}</th>
-              {c.groups.map((g) => {
-                const s = g.metrics[k]
+          {t.rows.map((r) => (
+            <tr key={`${r.guest}-${r.strategy}`} data-testid={`thesis-${r.guest}-${r.strategy}`}>
+              <th>{r.guest}</th>
+              <th>{r.strategy}</th>
+              <td>
+                {r.n} ({r.baselineN})
+              </td>
+              {t.metrics.map((m) => {
+                const c = r.change[m]
+                const verdict = c && fin(c.hi) ? (c.hi < 0 ? 'good' : c.lo > 0 ? 'bad' : '') : ''
                 return (
-                  <td key={groupLabel(g)}>
-                    {s ? (Number.isFinite(s.ci95) ? `${fmt(s.mean)} ± ${fmt(s.ci95)}` : fmt(s.mean)) : '—'}
-                    {s?.changePct !== undefined && <span className={s.changePct < 0 ? 'delta down' : 'delta up'}> {s.changePct > 0 ? '+' : ''}{s.changePct.toFixed(1)} %</span>}
+                  <td key={m} className={verdict} data-metric={m} title={c ? `mean ${fmt(c.mean)} vs ${fmt(c.baselineMean)} for ${t.baseline}` : undefined}>
+                    {pct(c)}
                   </td>
                 )
               })}
@@ -85,32 +75,202 @@ export function Compare({ ids }: { ids: number[] }) {
           ))}
         </tbody>
       </table>
-      <h3>
-        Parameters{' '}
-        <label className="small">
-          <input type="checkbox" checked={diffOnly} onChange={(e) => setDiffOnly(e.target.checked)} /> differences only
-        </label>
-      </h3>
-      <table className="table compact" aria-label="Parameters">
-        <thead>
-          <tr>
-            <th>Parameter</th>
-            {runs.map((r) => (
-              <th key={r.id}>#{r.id}</th>
+    </section>
+  )
+}
+
+/** Groups side by side: by any field or parameter, per metric n, mean ± 95 % CI, sd, and % change against a chosen baseline group. */
+export function Compare({ filter }: { filter: RunFilter }) {
+  const api = useApi()
+  const facets = useCall('runs.facets', {})
+  const [groupBy, setGroupBy] = useState<string[]>(['strategy', 'workload'])
+  const [baseline, setBaseline] = useState<string>()
+  const [diffOnly, setDiffOnly] = useState(true)
+  const [tab, setTab] = useState<'groups' | 'thesis'>('groups')
+  const [chart, setChart] = useState<'bars' | 'boxes'>('bars')
+  const grouped = useCall('runs.group', { filter, groupBy, ...(baseline ? { baseline } : {}) })
+  const [runs, setRuns] = useState<RunDetail[]>([])
+  const ids = filter.ids ?? []
+  useEffect(() => {
+    // The parameter diff is for runs picked by hand; a large group compares by its statistics.
+    if (ids.length > 30) return setRuns([])
+    void Promise.all(ids.map((id) => api.call('runs.get', { id }))).then(setRuns, () => undefined)
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api, ids.join(',')])
+
+  const params = useMemo(() => {
+    const keys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort()
+    const rows = keys.map((k) => ({ key: k, values: runs.map((r) => JSON.stringify(r.params[k] ?? null)) }))
+    return diffOnly ? rows.filter((r) => new Set(r.values).size > 1) : rows
+  }, [runs, diffOnly])
+
+  const fields = [...FIELDS, ...(facets.data?.paramKeys ?? []).map((k) => ({ id: `param:${k}`, label: `parameter ${k}` }))]
+  const c = grouped.data
+  const metricKeys = c ? [...new Set(c.groups.flatMap((g) => Object.keys(g.metrics)))].sort((a, b) => Number(!METRIC_LABELS[a]) - Number(!METRIC_LABELS[b]) || a.localeCompare(b)) : []
+  // Many groups: charts label bars 1…n, the legend above names them.
+  const short = (key: string, i: number) => (c && c.groups.length > 3 ? String(i + 1) : key)
+  const setField = (i: number, v: string) => {
+    const next = [...groupBy]
+    if (v) next[i] = v
+    else next.splice(i, 1)
+    setBaseline(undefined)
+    setGroupBy([...new Set(next)])
+  }
+
+  return (
+    <div className="compare" data-testid="compare">
+      <div className="tabs">
+        <button className={`tab ${tab === 'groups' ? 'active' : ''}`} onClick={() => setTab('groups')}>
+          Groups
+        </button>
+        <button className={`tab ${tab === 'thesis' ? 'active' : ''}`} onClick={() => setTab('thesis')}>
+          Thesis view
+        </button>
+      </div>
+      {tab === 'thesis' ? (
+        <ThesisView filter={filter} />
+      ) : (
+        <>
+          <div className="filters" aria-label="Grouping">
+            {[0, 1].map((i) => (
+              <label key={i}>
+                {i === 0 ? 'Group by' : 'then by'}
+                <select aria-label={i === 0 ? 'Group by' : 'Then group by'} value={groupBy[i] ?? ''} onChange={(e) => setField(i, e.target.value)}>
+                  {i > 0 && <option value="">—</option>}
+                  {fields.map((f) => (
+                    <option key={f.id} value={f.id}>
+                      {f.label}
+                    </option>
+                  ))}
+                </select>
+              </label>
             ))}
-          </tr>
-        </thead>
-        <tbody>
-          {params.map((p) => (
-            <tr key={p.key}>
-              <th>{p.key}</th>
-              {p.values.map((v, i) => (
-                <td key={i}>{v}</td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+            <label>
+              Baseline group
+              <select aria-label="Baseline group" value={c?.baseline ?? ''} onChange={(e) => setBaseline(e.target.value)}>
+                {c?.groups.map((g) => (
+                  <option key={g.key}>{g.key}</option>
+                ))}
+              </select>
+            </label>
+          </div>
+          {grouped.error && <ErrorBox error={grouped.error} />}
+          {!c && !grouped.error && <p className="muted">Comparing…</p>}
+          {c && (
+            <>
+              <p className="muted">
+                {c.groups.reduce((n, g) => n + g.runIds.length, 0)} succeeded runs in {c.groups.length} groups; baseline <strong>{c.baseline}</strong>. Bars are means, whiskers the 95 % confidence interval.
+              </p>
+              <div className="tabs" role="radiogroup" aria-label="Chart kind">
+                {(['bars', 'boxes'] as const).map((k) => (
+                  <label key={k} className="inline small">
+                    <input type="radio" name="chart-kind" checked={chart === k} onChange={() => setChart(k)} /> {k === 'bars' ? 'means ± 95 % CI' : 'box plots (spread)'}
+                  </label>
+                ))}
+              </div>
+              {c.groups.length > 3 && (
+                <p className="legend small" aria-label="Groups">
+                  {c.groups.map((g, i) => (
+                    <span key={g.key} style={{ color: COLORS[i % COLORS.length] }}>
+                      {i + 1} {g.key}
+                      {'  '}
+                    </span>
+                  ))}
+                </p>
+              )}
+              <div className="chart-grid">
+                {CHARTS.filter((ch) => metricKeys.includes(ch.key)).map((ch) =>
+                  chart === 'boxes' ? (
+                    <BoxChart
+                      key={ch.key}
+                      title={ch.title}
+                      unit={ch.unit}
+                      boxes={c.groups.map((g, i) => {
+                        const b = g.metrics[ch.key]?.box
+                        const k = ch.scale ?? 1
+                        return { label: short(g.key, i), min: (b?.min ?? NaN) * k, q1: (b?.q1 ?? NaN) * k, median: (b?.median ?? NaN) * k, q3: (b?.q3 ?? NaN) * k, max: (b?.max ?? NaN) * k, color: COLORS[i % COLORS.length] }
+                      })}
+                    />
+                  ) : (
+                  <BarChart
+                    key={ch.key}
+                    title={ch.title}
+                    unit={ch.unit}
+                    bars={c.groups.map((g, i) => {
+                      const s = g.metrics[ch.key]
+                      const k = ch.scale ?? 1
+                      return { label: short(g.key, i), value: fin(s?.mean) ? s.mean * k : NaN, ci: fin(s?.ci95) ? s.ci95 * k : 0, color: COLORS[i % COLORS.length] }
+                    })}
+                  />
+                  ),
+                )}
+              </div>
+              <table className="table compact" aria-label="Statistics">
+                <thead>
+                  <tr>
+                    <th>Metric</th>
+                    {c.groups.map((g, i) => (
+                      <th key={g.key} style={{ color: COLORS[i % COLORS.length] }}>
+                        {g.key} (n={g.runIds.length}){g.key === c.baseline ? ' · baseline' : ''}
+                      </th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody>
+                  {metricKeys.map((k) => (
+                    <tr key={k} data-metric={k}>
+                      <th>{(METRIC_LABELS[k] ?? k).replace('(bytes)', '(MiB)')}</th>
+                      {c.groups.map((g) => {
+                        const raw = g.metrics[k]
+                        const k2 = k.endsWith('_bytes') ? 1 / 1048576 : 1
+                        const sc = (v: number) => (fin(v) ? v * k2 : v)
+                        const s = raw && { ...raw, mean: sc(raw.mean), sd: sc(raw.sd), ci95: sc(raw.ci95) }
+                        return (
+                          <td key={g.key}>
+                            {s ? (fin(s.ci95) ? `${fmt(s.mean)} ± ${fmt(s.ci95)}` : fmt(s.mean)) : '—'}
+                            {s && <span className="muted small"> sd {fmt(s.sd)}, n {s.n}</span>}
+                            {s?.change && <span className={s.change.pct < 0 ? 'delta down' : 'delta up'}> {pct(s.change)}</span>}
+                          </td>
+                        )
+                      })}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
+          {runs.length > 0 && (
+            <>
+              <h3>
+                Parameters{' '}
+                <label className="inline small">
+                  <input type="checkbox" checked={diffOnly} onChange={(e) => setDiffOnly(e.target.checked)} /> differences only
+                </label>
+              </h3>
+              <table className="table compact" aria-label="Parameters">
+                <thead>
+                  <tr>
+                    <th>Parameter</th>
+                    {runs.map((r) => (
+                      <th key={r.id}>#{r.id}</th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody>
+                  {params.map((p) => (
+                    <tr key={p.key}>
+                      <th>{p.key}</th>
+                      {p.values.map((v, i) => (
+                        <td key={i}>{v}</td>
+                      ))}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
+        </>
+      )}
     </div>
   )
 }

@@ -34,6 +34,16 @@ export function RunView({ run }: { run: RunDetail }) {
     return { lines, bands, markers: timeline.markers.filter((x) => x.label === 'STOP' || x.label === 'RESUME') }
   }, [run, m, timeline.markers])
 
+  // Bandwidth, and every other series the run stored, each on its own chart.
+  const others = useMemo(() => {
+    const shown = new Set(['qemu.transferred_bytes', 'qemu.remaining_bytes', 'qemu.dirty_pages_rate', 'probe.rtt_ms', 'qemu.mbps', 'qemu.total_bytes', 'qemu.pass'])
+    return Object.keys(run.samples)
+      .filter((k) => !shown.has(k))
+      .sort()
+      .map((k) => ({ key: k, lines: [{ label: k, points: run.samples[k], color: '#7c3aed' }] as Line[] }))
+  }, [run])
+  const bandwidth = useMemo<Line[]>(() => [{ label: 'bandwidth (Mbit/s)', points: run.samples['qemu.mbps'] ?? [], color: '#0891b2' }], [run])
+
   return (
     <div className="run-view" data-testid="run-view">
       <pre className="run-log" aria-label="Migration log">
@@ -59,10 +69,14 @@ export function RunView({ run }: { run: RunDetail }) {
           <span className="muted small">{m.passes ?? '—'} passes</span>
         </div>
       </div>
-      {(run.samples['qemu.transferred_bytes']?.length ?? 0) > 0 && <TimeChart title="Migration timeline" left="MiB" right="dirty pages/s" {...timeline} />}
-      {(run.samples['probe.rtt_ms']?.length ?? 0) > 0 && <TimeChart title="What a client saw (UDP probe round trips)" left="RTT ms" {...probe} />}
+      <TimeChart title="Migration timeline" left="MiB" right="dirty pages/s" {...timeline} />
+      <TimeChart title="What a client saw (UDP probe round trips)" left="RTT ms" {...probe} />
+      <TimeChart title="Migration bandwidth" left="Mbit/s" lines={bandwidth} markers={timeline.markers} focus={timeline.focus} />
+      {others.map((o) => (
+        <TimeChart key={o.key} title={o.key} left={o.key.split('.').pop() ?? ''} lines={o.lines} markers={probe.markers} />
+      ))}
       <details>
-        <summary>All metrics, parameters and environment</summary>
+        <summary>All metrics</summary>
         <table className="table compact">
           <tbody>
             {Object.entries(m).map(([k, v]) => (
@@ -73,7 +87,6 @@ export function RunView({ run }: { run: RunDetail }) {
             ))}
           </tbody>
         </table>
-        <pre className="small">{JSON.stringify({ params: run.params, environment: run.environment }, null, 2)}</pre>
       </details>
     </div>
   )
