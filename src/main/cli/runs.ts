@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { exportFormats, runStatuses, type HistoryResults, type RunFilter } from '../../shared/contract/history'
+import { exportFormats, runStatuses, UPLOAD_PART_BASE64, type HistoryResults, type RunFilter } from '../../shared/contract/history'
 import type { Lab } from '../../shared/domain'
 import { MigLabError } from '../../shared/errors'
 import { call, withCore } from './session'
@@ -129,7 +129,11 @@ async function importCommand(file: string, o: { json?: boolean }): Promise<void>
     throw new MigLabError('file_unreadable', `Cannot read ${file}: ${(err as Error).message}`)
   }
   await withCore(async (core) => {
-    const report = await call<HistoryResults['runs.import']>(core, 'runs.import', { name: file, base64: data.toString('base64') })
+    // In parts, as the UI sends it: one contract message stays under every door's frame limit.
+    const part = (UPLOAD_PART_BASE64 / 4) * 3
+    let upload: string | undefined
+    if (data.length > part) for (let i = 0; i < data.length; i += part) upload = (await call<{ upload: string }>(core, 'runs.upload', { ...(upload ? { upload } : {}), base64: data.subarray(i, i + part).toString('base64') })).upload
+    const report = await call<HistoryResults['runs.import']>(core, 'runs.import', upload ? { name: file, upload } : { name: file, base64: data.toString('base64') })
     if (o.json) return console.log(JSON.stringify(report, null, 2))
     console.log(`Imported ${report.imported.length} runs, skipped ${report.skipped.length}.`)
     const reasons = new Map<string, number>()

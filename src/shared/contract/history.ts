@@ -49,9 +49,8 @@ export type ExportFormat = (typeof exportFormats)[number]
 
 /** What may be grouped by: a run field or any stored parameter. */
 export const groupField = z.string().max(80).regex(/^(strategy|workload|vm|lab|status|workloadClass|param:[A-Za-z0-9_.-]{1,64})$/)
-const MAX_BUNDLE_BASE64 = 200 * 1024 * 1024
 /** Base64 characters per upload part: well under the browser door's message limit. */
-export const UPLOAD_PART_BASE64 = 4 * 1024 * 1024
+export const UPLOAD_PART_BASE64 = 640 * 1024
 const uploadId = z.string().max(36).regex(/^[0-9a-f-]{36}$/)
 
 export const historyInputs = {
@@ -72,8 +71,9 @@ export const historyInputs = {
   'runs.import': z
     .object({
       name: z.string().max(255).default('bundle'),
-      base64: z.string().max(MAX_BUNDLE_BASE64).optional(),
-      text: z.string().max(MAX_BUNDLE_BASE64).optional(),
+      // One message each (every door's frame limit); a larger file goes up in parts as an `upload`.
+      base64: z.string().max(UPLOAD_PART_BASE64).optional(),
+      text: z.string().max(UPLOAD_PART_BASE64).optional(),
       upload: uploadId.optional(),
     })
     .strict()
