@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { resultsTable } from '../src/main/cli/run'
 import { describe, expect, it } from 'vitest'
 import { migrationInputs, migrationParams, parseWorkload, workloadLabel } from '../src/shared/contract/migration'
 import type { VmSpec } from '../src/main/hypervisors/driver'
@@ -7,7 +8,7 @@ import { safeId } from '../src/main/util/safe-id'
 import { DEFAULT_POSTCOPY_AFTER_MS, planMigration } from '../src/main/hypervisors/qemu/plan'
 import { compareRuns } from '../src/main/migration/compare'
 import { arrivals, baselineGap, probeCounts, traceGaps, type ProbeReply } from '../src/main/migration/probe'
-import { ci95, changePct, mean, sd, t975 } from '../src/main/migration/stats'
+import { ci95, changePct, mean, repetitionsNeeded, sd, t975 } from '../src/main/migration/stats'
 import { appendFor, guestDefinition } from '../src/main/hypervisors/guest-definition'
 import { cmd } from '../src/main/remote/command'
 import { startQemu } from '../src/main/remote/vm'
@@ -206,5 +207,38 @@ describe('probe gap on synthetic reply traces', () => {
   it('a silence entirely outside the window does not count', () => {
     const replies = [...steady(0, 10), ...steady(500, 600), ...steady(605, 700)]
     expect(gapsOf(replies, [...lost(10, 500), ...lost(600, 605)], { startMs: 550, endMs: 650 }, 700).gap!.ms).toBeCloseTo(6, 6)
+  })
+})
+
+describe('statistics that say what they can support', () => {
+  const groupOf = (strategy: string, workload: string, downtimes: number[]) =>
+    downtimes.map((d, i) => ({ id: i + (strategy === 'dsm' ? 100 : 0), labId: null, vm: 'g', strategy, workload, status: 'succeeded' as const, startedAt: '', metrics: { qemu_downtime_ms: d, probe_gap_ms: d + 50, probe_baseline_clean: 1 }, tags: [] }))
+
+  it('TCG-like scatter at n = 3: the change is "not distinguishable", with the runs it would take', () => {
+    // Pre-copy downtimes scattering 1..140 ms (as measured under TCG) against a DSM mean 40 % lower.
+    const c = compareRuns([...groupOf('precopy', 'idle', [1, 37, 140]), ...groupOf('dsm', 'idle', [20, 30, 16])])
+    const dsm = c.groups.find((g) => g.strategy === 'dsm')!.metrics.qemu_downtime_ms
+    expect(dsm.change!.distinguishable).toBe(false)
+    expect(dsm.change!.lo).toBeLessThan(0)
+    expect(dsm.change!.hi).toBeGreaterThan(0)
+    expect(dsm.change!.neededN).toBeGreaterThan(3)
+    expect(resultsTable(c)).toMatch(new RegExp(`not distinguishable at n = 3 \\(≈${dsm.change!.neededN} runs each would separate them\\)`))
+  })
+
+  it('clearly separated groups are distinguishable; a run with an unclean probe baseline feeds no client figure', () => {
+    const dirty = groupOf('precopy', 'idle', [100, 104, 98, 101])
+    dirty[0].metrics = { ...dirty[0].metrics, probe_gap_ms: 5000, probe_baseline_clean: 0 }
+    const c = compareRuns([...dirty, ...groupOf('dsm', 'idle', [5, 6, 5, 4])])
+    expect(c.groups.find((g) => g.strategy === 'dsm')!.metrics.qemu_downtime_ms.change).toMatchObject({ distinguishable: true })
+    const pre = c.groups.find((g) => g.strategy === 'precopy')!.metrics
+    expect([pre.qemu_downtime_ms.n, pre.probe_gap_ms.n]).toEqual([4, 3])
+    expect(pre.probe_gap_ms.mean).toBeCloseTo(151, 6)
+  })
+
+  it('repetitionsNeeded shrinks the interval below the observed change', () => {
+    expect(repetitionsNeeded(0, 1)).toBeUndefined()
+    const n = repetitionsNeeded(-40, 0.5)!
+    expect(t975(2 * n - 2) * (0.5 / Math.sqrt(n)) * 100).toBeLessThan(40)
+    expect(t975(2 * (n - 1) - 2) * (0.5 / Math.sqrt(n - 1)) * 100).toBeGreaterThanOrEqual(40)
   })
 })

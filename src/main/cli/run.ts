@@ -2,40 +2,40 @@ import type { Command } from 'commander'
 import { parseWorkload, type Comparison, type VmInfo, type Workload } from '../../shared/contract/migration'
 import type { JobInfo, Lab } from '../../shared/domain'
 import { numberFlag, printable, shown } from './words'
+import { HEADLINE_METRICS } from '../../shared/metrics'
 import { MigLabError } from '../../shared/errors'
 import { call, followJob, withCore } from './session'
 import { runIdsOfJob } from '../store/run-detail'
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean)
 
-/** The figures worth a column, in the order a reader compares them; the three downtimes kept apart. */
-const COLUMNS: [metric: string, label: string, scale: number, unit: string][] = [
-  ['qemu_downtime_ms', 'QEMU downtime', 1, 'ms'],
-  ['stop_resume_ms', 'STOP→RESUME', 1, 'ms'],
-  ['probe_gap_ms', 'probe gap', 1, 'ms'],
-  ['total_ms', 'total', 1, 'ms'],
-  ['transferred_bytes', 'sent', 1 / (1024 * 1024), 'MiB'],
-]
-
 const fmt = (v: number): string => (!Number.isFinite(v) ? '–' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2))
+const signed = (v: number): string => `${v >= 0 ? '+' : ''}${fmt(v)}`
 
-/** One row per strategy × workload: mean ± 95 % CI, and the change against the baseline. */
+/**
+ * One block per strategy × workload: for each headline metric of the registry, n, mean, sd, 95 % CI,
+ * and the % change against the baseline with its own 95 % interval (Welch) — and, when that interval
+ * spans zero, that the groups cannot be told apart at this n and how many runs each would need.
+ */
 export function resultsTable(c: Comparison): string {
-  const head = ['strategy', 'workload', 'n', ...COLUMNS.map(([, label, , unit]) => `${label} (${unit})`)]
-  const rows = c.groups.map((g) => [
-    printable(g.strategy),
-    printable(g.workload),
-    String(Math.max(0, ...Object.values(g.metrics).map((m) => m.n))),
-    ...COLUMNS.map(([metric, , scale]) => {
-      const m = g.metrics[metric]
-      if (!m) return '–'
-      const change = m.changePct === undefined ? '' : ` (${m.changePct >= 0 ? '+' : ''}${fmt(m.changePct)}%)`
-      return `${fmt(m.mean * scale)} ± ${fmt(m.ci95 * scale)}${change}`
-    }),
-  ])
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ')
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), `(% against ${c.baseline} with the same workload; ± is the 95 % CI half-width)`].join('\n')
+  const lines: string[] = []
+  for (const g of c.groups) {
+    lines.push(`${printable(g.strategy)} · ${printable(g.workload)}`)
+    for (const d of HEADLINE_METRICS) {
+      const m = g.metrics[d.key]
+      if (!m) continue
+      const scale = d.unit === 'bytes' ? 1 / 1048576 : 1
+      const unit = d.unit === 'bytes' ? 'MiB' : d.unit
+      let change = ''
+      if (m.changePct !== undefined && m.change) {
+        change = `   ${signed(m.changePct)} % [${signed(m.change.lo)}, ${signed(m.change.hi)}]`
+        if (!m.change.distinguishable) change += ` not distinguishable at n = ${m.n}${m.change.neededN ? ` (≈${m.change.neededN} runs each would separate them)` : ''}`
+      }
+      lines.push(`  ${d.label.padEnd(22)} n=${String(m.n).padEnd(3)} ${fmt(m.mean * scale)} ± ${fmt(m.ci95 * scale)} ${unit} (sd ${fmt(m.sd * scale)})${change}`)
+    }
+  }
+  lines.push(`(± is the 95 % CI half-width; % change against ${c.baseline} with the same workload, [95 % interval, Welch])`)
+  return lines.join('\n')
 }
 
 interface RunOptions {

@@ -1,6 +1,7 @@
 import type { Comparison, GroupStats, MetricStats } from '../../shared/contract/migration'
 import type { RunSummary } from '../../shared/domain'
-import { changePct, summarize } from './stats'
+import { usableFor } from './groups'
+import { changeCi, summarize } from './stats'
 
 /**
  * Groups succeeded runs by strategy × workload and compares each metric with the baseline
@@ -15,7 +16,7 @@ export function compareRuns(runs: RunSummary[], baseline = 'precopy'): Compariso
   }
   const stats = (rs: RunSummary[]): Record<string, MetricStats> => {
     const names = [...new Set(rs.flatMap((r) => Object.keys(r.metrics)))].sort()
-    return Object.fromEntries(names.map((m) => [m, summarize(rs.map((r) => r.metrics[m]).filter((v) => Number.isFinite(v)))]))
+    return Object.fromEntries(names.map((m) => [m, summarize(rs.filter((r) => usableFor(r, m)).map((r) => r.metrics[m]).filter((v) => Number.isFinite(v)))]))
   }
   const out: GroupStats[] = [...groups.values()].map((rs) => ({ strategy: rs[0].strategy, workload: rs[0].workload, runIds: rs.map((r) => r.id), metrics: stats(rs) }))
   for (const g of out) {
@@ -23,7 +24,10 @@ export function compareRuns(runs: RunSummary[], baseline = 'precopy'): Compariso
     if (!base || base === g) continue
     for (const [m, s] of Object.entries(g.metrics)) {
       const b = base.metrics[m]
-      if (b) s.changePct = changePct(s.mean, b.mean)
+      if (!b) continue
+      const c = changeCi(s, b)
+      s.changePct = c.pct
+      s.change = { lo: c.lo, hi: c.hi, distinguishable: c.distinguishable, ...(c.neededN ? { neededN: c.neededN } : {}) }
     }
   }
   out.sort((a, b) => a.workload.localeCompare(b.workload) || (a.strategy === baseline ? -1 : b.strategy === baseline ? 1 : a.strategy.localeCompare(b.strategy)))

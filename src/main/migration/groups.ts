@@ -14,7 +14,8 @@ export interface GroupableRun {
 }
 
 /** idle guests, busy guests (they dirty memory), or neither (a network service, a custom command). */
-export const guestClass = (workload: string): 'idle' | 'busy' | 'other' => (workload === 'idle' ? 'idle' : workload.startsWith('dirty') ? 'busy' : 'other')
+// `echo` is the idle guest by name: every guest MigLab boots answers the probe ("idle + probe").
+export const guestClass = (workload: string): 'idle' | 'busy' | 'other' => (workload === 'idle' || workload === 'echo' ? 'idle' : workload.startsWith('dirty') ? 'busy' : 'other')
 
 export function fieldValue(r: GroupableRun, field: string): string {
   if (field.startsWith('param:')) {
@@ -26,11 +27,14 @@ export function fieldValue(r: GroupableRun, field: string): string {
   return String(r[field as 'strategy' | 'workload' | 'vm' | 'status'])
 }
 
+/** A run whose probe had no clean baseline never feeds a client figure (it stays flagged on the run). */
+export const usableFor = (r: Pick<GroupableRun, 'metrics'>, key: string): boolean => !(key.startsWith('probe_') && r.metrics.probe_baseline_clean === 0)
+
 const metricStats = (runs: GroupableRun[]): Record<string, GroupMetric> => {
   const keys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort()
   return Object.fromEntries(
     keys.map((k) => {
-      const xs = runs.map((r) => r.metrics[k]).filter((v) => Number.isFinite(v))
+      const xs = runs.filter((r) => usableFor(r, k)).map((r) => r.metrics[k]).filter((v) => Number.isFinite(v))
       return [k, { ...summarize(xs), box: fiveNumbers(xs) }]
     }),
   )

@@ -47,9 +47,9 @@ export function welchDf(terms: { v: number; n: number }[]): number {
  * variances, the ratio's standard error by the delta method (both means uncertain), Student's t at
  * the Welch–Satterthwaite df. NaN interval below two runs per group; NaN altogether when b's mean is 0.
  */
-export function changeCi(a: Summary, b: Summary): { pct: number; lo: number; hi: number; df: number } {
+export function changeCi(a: Summary, b: Summary): Change {
   const pct = changePct(a.mean, b.mean)
-  if (b.mean === 0 || a.n < 2 || b.n < 2) return { pct, lo: NaN, hi: NaN, df: NaN }
+  if (b.mean === 0 || a.n < 2 || b.n < 2) return { pct, lo: NaN, hi: NaN, df: NaN, distinguishable: false }
   const r = a.mean / b.mean
   const va = a.sd ** 2 / a.n / b.mean ** 2
   const vb = (r ** 2 * b.sd ** 2) / b.n / b.mean ** 2
@@ -60,7 +60,31 @@ export function changeCi(a: Summary, b: Summary): { pct: number; lo: number; hi:
   ])
   const t = Number.isFinite(df) ? t975(df) : 1.959964
   const half = (Number.isNaN(t) ? NaN : t * se) * 100 * Math.sign(b.mean)
-  return { pct, lo: pct - Math.abs(half), hi: pct + Math.abs(half), df }
+  const lo = pct - Math.abs(half)
+  const hi = pct + Math.abs(half)
+  const distinguishable = lo > 0 || hi < 0
+  return { pct, lo, hi, df, distinguishable, ...(distinguishable ? {} : { neededN: repetitionsNeeded(pct, se * Math.sqrt((a.n + b.n) / 2)) }) }
+}
+
+export interface Change {
+  pct: number
+  lo: number
+  hi: number
+  df: number
+  /** The 95 % interval of the change excludes zero: the two groups can be told apart. */
+  distinguishable: boolean
+  /** When they cannot: runs per group that would separate them at the spread seen (absent: no change to find). */
+  neededN?: number
+}
+
+/**
+ * Runs per group for a 95 % interval of width below |pct|, with the standard error of one run per
+ * group `se1` (it shrinks as 1/√n); the smallest n ≥ 2 up to 10 000.
+ */
+export function repetitionsNeeded(pct: number, se1: number): number | undefined {
+  if (!Number.isFinite(pct) || !Number.isFinite(se1) || pct === 0) return undefined
+  for (let n = 2; n <= 10_000; n++) if (t975(2 * n - 2) * (se1 / Math.sqrt(n)) * 100 < Math.abs(pct)) return n
+  return undefined
 }
 
 export interface FiveNumbers {

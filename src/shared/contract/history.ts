@@ -155,7 +155,16 @@ export interface GroupMetric {
   /** Min, quartiles, max (box plots). */
   box?: { min: number; q1: number; median: number; q3: number; max: number }
   /** Against the baseline group: % change of the mean with its own 95 % interval (Welch); absent for the baseline. */
-  change?: { pct: number; lo: number; hi: number; df: number }
+  change?: {
+    pct: number
+    lo: number
+    hi: number
+    df: number
+    /** The interval excludes zero; when it does not, "not distinguishable at n = …". */
+    distinguishable: boolean
+    /** Runs per group that would separate the groups at the spread observed. */
+    neededN?: number
+  }
 }
 
 export interface MetricGroup {

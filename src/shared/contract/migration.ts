@@ -145,6 +145,8 @@ export interface MetricStats {
   ci95: number
   /** Mean change against the baseline group with the same workload, in %; absent for the baseline. */
   changePct?: number
+  /** That change's own 95 % interval (Welch) and whether it separates the groups; absent for the baseline. */
+  change?: { lo: number; hi: number; distinguishable: boolean; neededN?: number }
 }
 
 export interface GroupStats {

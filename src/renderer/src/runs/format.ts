@@ -1,29 +1,16 @@
 import type { RunDetail } from '../../../shared/contract/migration'
+import { DOWNTIME_KEYS, metricDef, METRICS, type Unit } from '../../../shared/metrics'
 
 export const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`
 export const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v * 10) / 10} ms`)
 
-/** The three downtimes are different truths; every view names them the same way. */
-export const DOWNTIMES = [
-  { key: 'qemu_downtime_ms', label: 'Hypervisor downtime', source: "QEMU's own figure" },
-  { key: 'stop_resume_ms', label: 'STOP → RESUME', source: 'QMP events, source stop to destination resume' },
-  { key: 'probe_gap_ms', label: 'Client-observed gap', source: 'longest silence of the external UDP probe' },
-] as const
+/** The three downtimes are different truths; every view names them the same way (src/shared/metrics.ts). */
+export const DOWNTIMES = DOWNTIME_KEYS.map((k) => metricDef(k)!)
 
-export const METRIC_LABELS: Record<string, string> = {
-  qemu_downtime_ms: 'Hypervisor downtime (ms)',
-  stop_resume_ms: 'STOP → RESUME (ms)',
-  probe_gap_ms: 'Client-observed gap (ms)',
-  total_ms: 'Total migration time (ms)',
-  transferred_bytes: 'Data sent (bytes)',
-  passes: 'Passes',
-  src_tx_bytes: 'Source NIC sent (bytes)',
-  dst_rx_bytes: 'Destination NIC received (bytes)',
-  probe_lost: 'Probe replies lost',
-  probe_baseline_gap_ms: 'Probe gap before migration (ms)',
-  boot_ms: 'Guest boot (ms)',
-  wall_ms: 'Wall time of the migration call (ms)',
-}
+const UNIT_TEXT: Partial<Record<Unit, string>> = { ms: 'ms', bytes: 'bytes' }
+
+/** "Label (unit)" for every metric of the registry. */
+export const METRIC_LABELS: Record<string, string> = Object.fromEntries(METRICS.map((m) => [m.key, UNIT_TEXT[m.unit] ? `${m.label} (${UNIT_TEXT[m.unit]})` : m.label]))
 
 /** Proxmox-style log: a line per phase with speed, then the downtimes. */
 export function summaryLines(run: RunDetail): string[] {
