@@ -1,36 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { cpSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../src/main/core'
-import { SshNodeLink } from '../src/main/hypervisors/ssh-node-link'
-import type { StepReporter } from '../src/main/lab/demo-lab'
-import { checkPrerequisites } from '../src/main/lab/prereqs'
 import { DEMO_VM } from '../src/main/migration/demo-vm'
-import { nodeKey } from '../src/main/ssh/targets'
 import { dbPathIn } from '../src/main/paths'
-import { toApiError } from '../src/shared/errors'
 import { liveProcessesMentioning } from './fixtures/qemu-processes'
+import { demoLabSkipReason, quiet, seedGuestCache, stopGuestEverywhere } from './fixtures/demo-lab'
 import { tempDir } from './helpers'
 
 // Fault: the MigLab process (the real CLI) is killed with SIGKILL in the middle of a migration on the
 // demo lab. At the next start the run must keep its truth and the lab must hold exactly one guest.
 const PREFIX = 'mgcrash'
 const SUBNET = '198.19.215.0/24'
-const COLLEAGUE_CACHE = '/tmp/mlab-dev/demo-lab/cache'
 const root = join(__dirname, '..')
 
-const reason = (() => {
-  try {
-    checkPrerequisites()
-    return undefined
-  } catch (err) {
-    return toApiError(err).message
-  }
-})()
+const reason = demoLabSkipReason
 
-const quiet: StepReporter = { progress: () => {}, checkCancelled: () => {} }
 const dataDir = tempDir()
 let core: Core | undefined
 let child: ChildProcess | undefined
@@ -57,7 +43,7 @@ async function waitForRow(sql: string, timeoutMs: number): Promise<unknown> {
 
 describe.skipIf(!!reason)('SIGKILL of MigLab mid-migration (demo lab, real CLI)', () => {
   beforeAll(async () => {
-    if (existsSync(COLLEAGUE_CACHE)) cpSync(COLLEAGUE_CACHE, join(dataDir, 'demo-lab', 'cache'), { recursive: true })
+    seedGuestCache(dataDir)
     const setup = createCore({ dataDir, door: 'browser', demoPrefix: PREFIX })
     try {
       await setup.services.demoLab.up({ subnet: SUBNET, nodes: 2 }, quiet)
@@ -68,8 +54,7 @@ describe.skipIf(!!reason)('SIGKILL of MigLab mid-migration (demo lab, real CLI)'
 
   afterEach(async () => {
     child?.kill('SIGKILL')
-    const lab = core?.services.labs.list().find((l) => l.kind === 'demo')
-    for (const n of lab?.nodes ?? []) await core!.services.drivers.qemu.stop(new SshNodeLink(core!.services.ssh, nodeKey(n.id), n.name, n.host), DEMO_VM).catch(() => undefined)
+    if (core) await stopGuestEverywhere(core, undefined)
     for (const pid of ourQemus()) process.kill(pid, 'SIGKILL')
   }, 60_000)
 

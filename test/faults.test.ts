@@ -1,35 +1,21 @@
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../src/main/core'
 import { DEFAULT_RUN_DIR, vmPaths } from '../src/main/hypervisors/qemu/command-line'
-import { SshNodeLink } from '../src/main/hypervisors/ssh-node-link'
-import type { StepReporter } from '../src/main/lab/demo-lab'
-import { checkPrerequisites } from '../src/main/lab/prereqs'
 import { DEMO_VM } from '../src/main/migration/demo-vm'
-import { nodeKey } from '../src/main/ssh/targets'
 import type { Workload } from '../src/shared/contract/migration'
-import { toApiError } from '../src/shared/errors'
 import { liveProcessesMentioning } from './fixtures/qemu-processes'
+import { demoLabSkipReason, quiet, seedGuestCache, stopGuestEverywhere } from './fixtures/demo-lab'
 import { tempDir } from './helpers'
 
 // Faults in the middle of a live migration on the demo lab (real sshd, QEMU, SSH pool). Each ends with
 // the VM running exactly once and the run stored with what it measured.
 const PREFIX = 'mgflt'
 const SUBNET = '198.19.216.0/24'
-const COLLEAGUE_CACHE = '/tmp/mlab-dev/demo-lab/cache'
 
-const reason = (() => {
-  try {
-    checkPrerequisites()
-    return undefined
-  } catch (err) {
-    return toApiError(err).message
-  }
-})()
+const reason = demoLabSkipReason
 
-const quiet: StepReporter = { progress: () => {}, checkCancelled: () => {} }
 const dataDir = tempDir()
 let core: Core
 let labId: number
@@ -66,7 +52,7 @@ async function runningCopies(): Promise<[string, string][]> {
 
 describe.skipIf(!!reason)('faults mid-migration on the demo lab', () => {
   beforeAll(async () => {
-    if (existsSync(COLLEAGUE_CACHE)) cpSync(COLLEAGUE_CACHE, join(dataDir, 'demo-lab', 'cache'), { recursive: true })
+    seedGuestCache(dataDir)
     core = createCore({ dataDir, door: 'browser', demoPrefix: PREFIX })
     labId = (await core.services.demoLab.up({ subnet: SUBNET, nodes: 2 }, quiet)).labId
     ;[a, b] = core.services.labs.get(labId)!.nodes.map((n) => n.name)
@@ -74,7 +60,7 @@ describe.skipIf(!!reason)('faults mid-migration on the demo lab', () => {
 
   afterEach(async () => {
     execFileSync('ip', ['link', 'set', `${PREFIX}0`, 'up'])
-    for (const n of core.services.labs.get(labId)?.nodes ?? []) await core.services.drivers.qemu.stop(new SshNodeLink(core.services.ssh, nodeKey(n.id), n.name, n.host), DEMO_VM).catch(() => undefined)
+    await stopGuestEverywhere(core, labId)
     for (const pid of ourQemus()) process.kill(pid, 'SIGKILL')
   }, 120_000)
 

@@ -3,14 +3,13 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { Client } from 'ssh2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../src/main/core'
-import { DemoLab, type StepReporter } from '../src/main/lab/demo-lab'
+import type { DemoLab } from '../src/main/lab/demo-lab'
 import { stopGuest, type GuestHandle } from '../src/main/lab/guest-boot'
-import { checkPrerequisites } from '../src/main/lab/prereqs'
 import { commandLineOf, isRunning, readPidFile } from '../src/main/lab/processes'
 import { fingerprintOf } from '../src/main/ssh/fingerprint'
-import { toApiError } from '../src/shared/errors'
 import type { ApiEvent } from '../src/shared/events'
 import type { DemoLabStatus } from '../src/shared/domain'
+import { demoLabSkipReason, quiet } from './fixtures/demo-lab'
 import { tempDir } from './helpers'
 
 // The real thing: namespaces, one sshd per node, a QEMU guest. Its own prefix and a subnet distinct
@@ -18,19 +17,9 @@ import { tempDir } from './helpers'
 const PREFIX = 'mlt'
 const SUBNET = '198.19.77.0/24'
 
-function skipReason(): string | undefined {
-  try {
-    checkPrerequisites()
-    return undefined
-  } catch (err) {
-    const e = toApiError(err)
-    return `${e.message}${e.detail?.hint ? ` Fix: ${e.detail.hint}` : ''}`
-  }
-}
-const reason = skipReason()
+const reason = demoLabSkipReason
 if (reason) console.warn(`Demo lab integration test SKIPPED: ${reason}`)
 
-const quiet: StepReporter = { progress: () => {}, checkCancelled: () => {} }
 
 function sshExec(host: string, keyPath: string, fingerprint: string, command: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,18 +1,13 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { cpSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../src/main/core'
-import { SshNodeLink } from '../src/main/hypervisors/ssh-node-link'
-import type { StepReporter } from '../src/main/lab/demo-lab'
-import { checkPrerequisites } from '../src/main/lab/prereqs'
 import { DEMO_VM } from '../src/main/migration/demo-vm'
 import { arrivals, storedTrace, traceGaps } from '../src/main/migration/probe'
-import { nodeKey } from '../src/main/ssh/targets'
 import type { RunDetail } from '../src/shared/contract/migration'
-import { toApiError } from '../src/shared/errors'
 import { liveProcessesMentioning } from './fixtures/qemu-processes'
+import { demoLabSkipReason, quiet, seedGuestCache, stopGuestEverywhere } from './fixtures/demo-lab'
 import { tempDir } from './helpers'
 
 // The whole path for real: demo-lab namespaces, SSH to each node's sshd (the pool), QMP through
@@ -20,19 +15,10 @@ import { tempDir } from './helpers'
 // Own prefix and subnet: a user's (or a colleague's) demo lab on this host is never touched.
 const PREFIX = 'mgmig'
 const SUBNET = '198.19.211.0/24'
-const COLLEAGUE_CACHE = '/tmp/mlab-dev/demo-lab/cache'
 
-const reason = (() => {
-  try {
-    checkPrerequisites()
-    return undefined
-  } catch (err) {
-    return toApiError(err).message
-  }
-})()
+const reason = demoLabSkipReason
 
 const execFileAsync = promisify(execFile)
-const quiet: StepReporter = { progress: () => {}, checkCancelled: () => {} }
 const dataDir = tempDir()
 let core: Core
 let labId: number
@@ -46,16 +32,14 @@ const at = (run: RunDetail, kind: string) => run.events.find((e) => e.kind === k
 
 describe.skipIf(!!reason)('migration over the demo lab through real SSH', () => {
   beforeAll(async () => {
-    // Reuse a guest image already built on this host (saves the kernel download); a copy, never shared.
-    if (existsSync(COLLEAGUE_CACHE)) cpSync(COLLEAGUE_CACHE, join(dataDir, 'demo-lab', 'cache'), { recursive: true })
+    seedGuestCache(dataDir)
     core = createCore({ dataDir, door: 'browser', demoPrefix: PREFIX })
     labId = (await core.services.demoLab.up({ subnet: SUBNET, nodes: 2 }, quiet)).labId
   }, 240_000)
 
   // No guest outlives a test, even a failed one.
   afterEach(async () => {
-    const lab = core?.services.labs.get(labId)
-    for (const n of lab?.nodes ?? []) await core.services.drivers.qemu.stop(new SshNodeLink(core.services.ssh, nodeKey(n.id), n.name, n.host), DEMO_VM).catch(() => undefined)
+    if (core) await stopGuestEverywhere(core, labId)
     for (const pid of ourQemus()) process.kill(pid, 'SIGKILL')
   }, 60_000)
 

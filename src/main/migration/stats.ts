@@ -1,3 +1,4 @@
+import type { GroupMetric } from '../../shared/contract/history'
 /** Descriptive statistics for repeated runs: small n, so confidence intervals use Student's t. */
 
 // Two-sided 95 % quantiles t(0.975, df) for df = 1..30.
@@ -66,16 +67,8 @@ export function changeCi(a: Summary, b: Summary): Change {
   return { pct, lo, hi, df, distinguishable, ...(distinguishable ? {} : { neededN: repetitionsNeeded(pct, se * Math.sqrt((a.n + b.n) / 2)) }) }
 }
 
-export interface Change {
-  pct: number
-  lo: number
-  hi: number
-  df: number
-  /** The 95 % interval of the change excludes zero: the two groups can be told apart. */
-  distinguishable: boolean
-  /** When they cannot: runs per group that would separate them at the spread seen (absent: no change to find). */
-  neededN?: number
-}
+/** A % change with its 95 % interval, as the contract carries it. */
+export type Change = NonNullable<GroupMetric['change']>
 
 /**
  * Runs per group for a 95 % interval of width below |pct|, with the standard error of one run per
