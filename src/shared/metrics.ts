@@ -28,7 +28,7 @@ const ALL: readonly DriverKind[] = ['qemu', 'xen']
 export const METRICS: readonly MetricDef[] = [
   { key: 'qemu_downtime_ms', label: 'Hypervisor downtime', short: 'QEMU downtime', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: "QEMU's own figure (whole ms: 0 means under 1 ms)", headline: true },
   { key: 'stop_resume_ms', label: 'STOP → RESUME', short: 'STOP→RESUME', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: 'QMP events, source stop to destination resume, on one timeline', headline: true },
-  { key: 'probe_gap_ms', label: 'Client-observed gap', short: 'client gap', unit: 'ms', side: 'client', drivers: ALL, source: 'the external UDP probe: the silence across the switchover (last reply before STOP → first after RESUME; without STOP/RESUME, the longest silence of the migration)', headline: true },
+  { key: 'probe_gap_ms', label: 'Client-observed gap', short: 'client gap', unit: 'ms', side: 'client', drivers: ALL, source: 'external UDP probe: silence across the switchover, last reply before STOP → first after RESUME', headline: true },
   { key: 'total_ms', label: 'Total migration time', short: 'total', unit: 'ms', side: 'hypervisor', drivers: ALL, source: "the hypervisor's total time (QEMU total-time; xapi task created → finished)", headline: true },
   { key: 'transferred_bytes', label: 'Data sent', short: 'sent', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'], source: "the hypervisor's migration-stream counter", headline: true },
   { key: 'passes', label: 'Passes', short: 'passes', unit: 'count', side: 'hypervisor', drivers: ['qemu'], source: 'dirty-memory sync rounds' },

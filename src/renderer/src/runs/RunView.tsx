@@ -1,5 +1,6 @@
 import { useMemo } from 'react'
 import type { RunDetail } from '../../../shared/contract/migration'
+import { seriesDef } from '../../../shared/metrics'
 import { TimeChart, type Band, type Line, type Marker } from '../charts/TimeChart'
 import { ErrorBox } from '../ErrorBox'
 import { DOWNTIMES, METRIC_LABELS, mib, ms, summaryLines } from './format'
@@ -30,17 +31,19 @@ export function RunView({ run }: { run: RunDetail }) {
   }, [run])
   const probe = useMemo(() => {
     const lines: Line[] = [{ label: 'probe RTT (ms)', points: run.samples['probe.rtt_ms'] ?? [], color: '#059669', dots: true }]
+    // Unanswered probes at their send time, on the axis: what makes a silence the guest's.
+    if (run.samples['probe.lost']?.length) lines.push({ label: 'lost probe (sent)', points: run.samples['probe.lost'].map(([t]) => [t, 0] as [number, number]), color: '#dc2626', dots: true })
     const bands: Band[] = m.probe_gap_start_ms !== undefined && m.probe_gap_end_ms !== undefined ? [{ fromMs: m.probe_gap_start_ms, toMs: m.probe_gap_end_ms, label: 'gap', color: 'rgba(220,38,38,0.15)' }] : []
     return { lines, bands, markers: timeline.markers.filter((x) => x.label === 'STOP' || x.label === 'RESUME') }
   }, [run, m, timeline.markers])
 
   // Bandwidth, and every other series the run stored, each on its own chart.
   const others = useMemo(() => {
-    const shown = new Set(['qemu.transferred_bytes', 'qemu.remaining_bytes', 'qemu.dirty_pages_rate', 'probe.rtt_ms', 'qemu.mbps', 'qemu.total_bytes', 'qemu.pass'])
+    const shown = new Set(['qemu.transferred_bytes', 'qemu.remaining_bytes', 'qemu.dirty_pages_rate', 'probe.rtt_ms', 'probe.lost', 'qemu.mbps', 'qemu.total_bytes', 'qemu.pass'])
     return Object.keys(run.samples)
       .filter((k) => !shown.has(k))
       .sort()
-      .map((k) => ({ key: k, lines: [{ label: k, points: run.samples[k], color: '#7c3aed' }] as Line[] }))
+      .map((k) => ({ key: k, lines: [{ label: seriesDef(k)?.label ?? k, points: run.samples[k], color: '#7c3aed' }] as Line[] }))
   }, [run])
   const bandwidth = useMemo<Line[]>(() => [{ label: 'bandwidth (Mbit/s)', points: run.samples['qemu.mbps'] ?? [], color: '#0891b2' }], [run])
 
