@@ -49,7 +49,7 @@ async function migrations(n: number, labId: number, from: string, to: string): P
     strategies: ['precopy'],
     workloads: [{ kind: 'echo' }],
     repetitions: n,
-    params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000 },
+    params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000, tls: false },
   })
   const done = await core.services.jobs.wait(job.id)
   return `${done.status}${done.result ? ` ${JSON.stringify(done.result).slice(0, 80)}` : ''}`

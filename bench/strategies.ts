@@ -1,7 +1,8 @@
 // Migration strategies against the pre-copy baseline, on the demo lab's Linux guest over real SSH.
 // Prints means ± 95 % CI and ratios (strategy / pre-copy) of the three downtimes, data sent and total
 // time, per workload. Never passes or fails. Run as root:
-//   npx tsx bench/strategies.ts [--reps 5] [--strategies precopy,dsm,postcopy] [--workloads idle,dirty:64M:50]
+//   npx tsx bench/strategies.ts [--reps 5] [--strategies precopy,dsm,postcopy] [--workloads idle,dirty:64M:50] [--tls]
+// --tls runs the matrix again with the migration stream encrypted and prints TLS / plain per metric.
 // MIGLAB_BENCH_GUEST_CACHE=<demo-lab cache dir> copies an already built guest image (skips the kernel download).
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     reps: { type: 'string', default: '5' },
     strategies: { type: 'string', default: 'precopy,dsm' },
     workloads: { type: 'string', default: 'idle,dirty:64M:50' },
+    tls: { type: 'boolean', default: false },
   },
 })
 const PREFIX = 'mgb'
@@ -51,25 +53,29 @@ function ratios(c: Comparison): string {
 try {
   const { labId, accel } = await lab.up({ subnet: '198.19.213.0/24', nodes: 2 }, quiet)
   const nodes = core.services.labs.get(labId)!.nodes
-  const job = await core.handlers['experiments.start']({
-    labId,
-    vm: DEMO_VM,
-    from: nodes[0].name,
-    to: nodes[1].name,
-    strategies: args.strategies!.split(',').map((s) => strategyId.parse(s.trim())),
-    workloads: args.workloads!.split(',').map(parseWorkload),
-    repetitions: Number(args.reps),
-    params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000 },
-  })
-  let last = ''
-  const off = core.subscribe((e) => {
-    if (e.type === 'job' && e.job.id === job.id && e.job.step !== last) console.error(`  ${(last = e.job.step)}`)
-  })
-  const done = await core.services.jobs.wait(job.id)
-  off()
-  const ids = runIdsOfJob(core.services.db, job.id)
+  /** One experiment job over the matrix, its steps on stderr; the ids of its runs. */
+  const experiment = async (tls: boolean): Promise<{ status: string; ids: number[] }> => {
+    const job = await core.handlers['experiments.start']({
+      labId,
+      vm: DEMO_VM,
+      from: nodes[0].name,
+      to: nodes[1].name,
+      strategies: args.strategies!.split(',').map((s) => strategyId.parse(s.trim())),
+      workloads: args.workloads!.split(',').map(parseWorkload),
+      repetitions: Number(args.reps),
+      params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000, tls },
+    })
+    let last = ''
+    const off = core.subscribe((e) => {
+      if (e.type === 'job' && e.job.id === job.id && e.job.step !== last) console.error(`  ${(last = e.job.step)}`)
+    })
+    const done = await core.services.jobs.wait(job.id)
+    off()
+    return { status: done.status, ids: runIdsOfJob(core.services.db, job.id) }
+  }
+  const { status, ids } = await experiment(false)
   const comparison = await core.handlers['runs.compare']({ ids })
-  console.log(`\nstrategies on the demo lab (${accel}, 256 MiB guest, 1 ms UDP probe, max-bandwidth 1 GiB/s), job ${done.status}, ${ids.length} runs\n`)
+  console.log(`\nstrategies on the demo lab (${accel}, 256 MiB guest, 1 ms UDP probe, max-bandwidth 1 GiB/s), job ${status}, ${ids.length} runs\n`)
   console.log(resultsTable(comparison))
   console.log(`\nratios against ${comparison.baseline} (same workload):`)
   console.log(ratios(comparison))
@@ -78,6 +84,19 @@ try {
   const overhead = runs.map((r) => r.metrics.run_wall_ms - r.metrics.wall_ms).filter(Number.isFinite)
   const boot = runs.map((r) => r.metrics.boot_ms).filter(Number.isFinite)
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+  if (args.tls) {
+    // The same matrix with the stream encrypted: what TLS costs, metric by metric (TLS / plain).
+    const tls = await experiment(true)
+    const plain = (await core.handlers['runs.compare']({ ids })).groups
+    const enc = (await core.handlers['runs.compare']({ ids: tls.ids })).groups
+    console.log(`\nTLS cost (job ${tls.status}, ${tls.ids.length} runs), TLS / plain per group:`)
+    for (const g of enc) {
+      const p = plain.find((x) => x.strategy === g.strategy && x.workload === g.workload)
+      if (!p) continue
+      const cells = RATIOS.map(([m, label]) => `${label} ×${((g.metrics[m]?.mean ?? NaN) / (p.metrics[m]?.mean ?? NaN)).toFixed(2)}`)
+      console.log(`${g.strategy.padEnd(14)} ${g.workload.padEnd(14)} ${cells.join('   ')}`)
+    }
+  }
   console.log(`\nper-run overhead (run wall − migration wall): mean ${(avg(overhead) / 1000).toFixed(2)} s, max ${(Math.max(...overhead) / 1000).toFixed(2)} s — of which guest boot ${(avg(boot) / 1000).toFixed(2)} s (goal ≤ 2 s: ×${(avg(overhead) / 2000).toFixed(2)})`)
 } finally {
   const found = core.services.labs.list().find((l) => l.kind === 'demo')

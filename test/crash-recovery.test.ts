@@ -108,7 +108,7 @@ describe.skipIf(!!reason)('SIGKILL of MigLab mid-migration (demo lab, real CLI)'
       strategies: ['precopy'],
       workloads: [{ kind: 'echo' }],
       repetitions: 1,
-      params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000 },
+      params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000, tls: false },
     })
     const done = await core.services.jobs.wait(job.id)
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded')

@@ -33,7 +33,7 @@ async function migrating(workload: Workload, maxBandwidthMiBs: number): Promise<
     strategies: ['precopy'],
     workloads: [workload],
     repetitions: 1,
-    params: { maxBandwidthMiBs, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000 },
+    params: { maxBandwidthMiBs, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000, tls: false },
   })
   const deadline = Date.now() + 120_000
   for (;;) {
@@ -82,6 +82,24 @@ describe.skipIf(!!reason)('faults mid-migration on the demo lab', () => {
     expect(run.samples['probe.rtt_ms']?.length).toBeGreaterThan(0)
     expect(run.metrics.boot_ms).toBeGreaterThan(0)
     expect(await runningCopies()).toEqual([[a, 'running']])
+  }, 300_000)
+
+  it("the source node's sshd killed mid-migration (every sshd process of the node), then repaired: the VM runs exactly once, the run is stored", async () => {
+    const { jobId, runId } = await migrating({ kind: 'echo' }, 32)
+    const sshds = execFileSync('ip', ['netns', 'pids', a], { encoding: 'utf8' })
+      .split('\n')
+      .filter((p) => p && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sshd')
+    expect(sshds.length).toBeGreaterThan(0)
+    for (const p of sshds) process.kill(Number(p), 'SIGKILL')
+    await new Promise((r) => setTimeout(r, 3000))
+    await core.services.demoLab.up({}, quiet) // what "Check and repair" does
+    await core.services.jobs.wait(jobId)
+    const run = await core.handlers['runs.get']({ id: runId })
+    expect(run.samples['qemu.transferred_bytes']?.length).toBeGreaterThan(0)
+    const copies = await runningCopies()
+    expect(copies).toHaveLength(1)
+    expect(copies[0][1]).toBe('running')
+    console.log(`sshd-killed run: ${run.status}${run.error ? ` (${run.error.code}: ${run.error.message})` : ''}, VM on ${copies[0][0]}`)
   }, 300_000)
 
   it("MigLab's management link down for 4 s mid-migration: the VM runs exactly once afterwards, the run is stored", async () => {

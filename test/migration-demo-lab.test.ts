@@ -62,7 +62,7 @@ describe.skipIf(!!reason)('migration over the demo lab through real SSH', () => 
       strategies: ['precopy', 'dsm'],
       workloads: [{ kind: 'echo' }, { kind: 'dirty', bufferMiB: 64, rateMiBs: 50 }],
       repetitions: 3,
-      params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000 },
+      params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000, tls: false },
     })
     // Meanwhile the CLI, another MigLab process on the same history, wants the same VM: refused, and its
     // start must not mark this process's running runs as interrupted.

@@ -5,7 +5,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { migrationParams, type MigrationParams } from '../src/shared/contract/migration'
 import { MigLabError } from '../src/shared/errors'
 import type { MigrationEvent, VmSpec } from '../src/main/hypervisors/driver'
+import { nodeDir } from '../src/main/hypervisors/qemu/command-line'
 import { QemuDriver } from '../src/main/hypervisors/qemu/driver'
+import { MigrationCa } from '../src/main/security/migration-ca'
 import { LocalNodeLink } from './fixtures/local-node-link'
 import { hasQemu, liveProcessesMentioning } from './fixtures/qemu-processes'
 import { buildTinyGuest, TINY_FILLED_MIB, TINY_READY } from './fixtures/tiny-guest'
@@ -19,7 +21,8 @@ const A = new LocalNodeLink('node-a', '127.0.0.1')
 const B = new LocalNodeLink('node-b', '127.0.0.1')
 // A destination in its own network namespace: it listens there, so the source's connection is refused.
 const Isolated = new LocalNodeLink('node-isolated', '127.0.0.1', netns)
-const driver = new QemuDriver({ runDir, accel: 'tcg' })
+const ca = new MigrationCa(dir)
+const driver = new QemuDriver({ runDir, accel: 'tcg', tls: ca })
 let spec: VmSpec
 const params = (p: Partial<MigrationParams> = {}): MigrationParams => migrationParams.parse(p)
 const hooks = (events: MigrationEvent[] = [], signal?: AbortSignal) => {
@@ -98,6 +101,33 @@ describe.skipIf(!hasQemu)('QEMU driver: live migration between two local QEMUs',
     await driver.migrate(spec.name, A, Other, 'precopy', params(), hooks(events))
     const uri = String(events.find((e) => e.data.phase === 'migrate')!.data.uri)
     expect(uri).toMatch(/^tcp:127\.0\.0\.2:\d+$/)
+  })
+
+  it('TLS: the stream runs over tls-creds-x509 with both ends verified; a destination whose certificate does not match its address is refused', async () => {
+    await driver.start(A, spec)
+    const events: MigrationEvent[] = []
+    const out = await driver.migrate(spec.name, A, B, 'precopy', params({ tls: true }), hooks(events))
+    expect(out.figures.total_ms).toBeGreaterThan(0)
+    const phase = events.find((e) => e.data.phase === 'migrate')!.data
+    expect(phase).toMatchObject({ tls: true, parameters: { 'tls-creds': 'miglab-tls', 'tls-hostname': '127.0.0.1' } })
+    expect(await driver.whereRunning(spec.name, [A, B])).toEqual(['node-b'])
+    // Keys reach the node on stdin into a private folder: 0600 files in a 0700 directory.
+    const tlsDir = join(nodeDir(runDir, 'node-b'), 'tls')
+    expect((statSync(tlsDir).mode & 0o777).toString(8)).toBe('700')
+    expect((statSync(join(tlsDir, 'server-key.pem')).mode & 0o777).toString(8)).toBe('600')
+    await driver.stop(B, spec.name)
+
+    // The same CA, but B's certificate names another address: the source must refuse to talk to it.
+    const wrong = new QemuDriver({ runDir, accel: 'tcg', tls: { material: (id, address) => ca.material(id, id === B.id ? '127.0.0.9' : address) } })
+    try {
+      await wrong.start(A, spec)
+      const err = await wrong.migrate(spec.name, A, B, 'precopy', params({ tls: true }), hooks()).catch((e: unknown) => e)
+      expect((err as MigLabError).code).toBe('migration_failed')
+      expect(await wrong.whereRunning(spec.name, [A, B])).toEqual(['node-a'])
+    } finally {
+      await wrong.stop(A, spec.name).catch(() => undefined)
+      await wrong.close()
+    }
   })
 
   it('destination not listening where the source connects: the run fails with the cause, the VM runs on the source', async () => {

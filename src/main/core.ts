@@ -9,6 +9,7 @@ import { nodeHandlers } from './handlers/nodes'
 import { terminalHandlers } from './handlers/terminals'
 import { historyHandlers } from './handlers/history'
 import { QemuDriver } from './hypervisors/qemu/driver'
+import { MigrationCa } from './security/migration-ca'
 import { XenDriver } from './hypervisors/xen/driver'
 import { JobManager } from './jobs/manager'
 import { DemoLab } from './lab/demo-lab'
@@ -87,7 +88,7 @@ export function createCore(options: CoreOptions): Core {
     ssh,
     terminals: new TerminalManager(bus, sshShells(ssh, nodes)),
     transcripts: new TranscriptsRepo(db),
-    drivers: { qemu: new QemuDriver(), xen: new XenDriver() },
+    drivers: { qemu: new QemuDriver({ tls: new MigrationCa(options.dataDir) }), xen: new XenDriver() },
     demoLab: new DemoLab({ dataDir: options.dataDir, labs, hostKeys, prefix: options.demoPrefix ?? (process.env.MIGLAB_DEMO_PREFIX || undefined) }),
   }
   jobsRepo.markInterrupted()

@@ -20,14 +20,15 @@ export interface NodeLink {
   readonly name: string
   /** The address other nodes reach this node at (migration streams go there). */
   readonly address: string
-  exec(command: RemoteCommand, opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<LinkExecResult>
+  /** `stdin` is written to the command and closed: how secrets reach a node (never its command line). */
+  exec(command: RemoteCommand, opts?: { timeoutMs?: number; signal?: AbortSignal; stdin?: string }): Promise<LinkExecResult>
   openUnixSocket(path: string): Promise<Duplex>
 }
 
 const tail = (text: string): string => text.trimEnd().split('\n').slice(-15).join('\n')
 
 /** Runs `command`; a non-zero exit becomes `remote_failed` with the command and its stderr tail. */
-export async function execOk(link: NodeLink, command: RemoteCommand, what: string, opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<string> {
+export async function execOk(link: NodeLink, command: RemoteCommand, what: string, opts?: { timeoutMs?: number; signal?: AbortSignal; stdin?: string }): Promise<string> {
   const r = await link.exec(command, opts)
   if (r.code !== 0) {
     throw new MigLabError('remote_failed', `${what} failed on node ${link.name} (exit ${r.code ?? 'by signal'}).`, {

@@ -14,7 +14,7 @@ export class SshNodeLink implements NodeLink {
     readonly address: string,
   ) {}
 
-  async exec(command: RemoteCommand, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<LinkExecResult> {
+  async exec(command: RemoteCommand, opts: { timeoutMs?: number; signal?: AbortSignal; stdin?: string } = {}): Promise<LinkExecResult> {
     const r = await exec(this.pool, this.id, command, opts)
     return { code: r.code, stdout: r.stdout, stderr: r.stderr }
   }

@@ -27,6 +27,8 @@ export class JobManager {
     private readonly bus: EventBus,
   ) {}
 
+  private storeFailed = false
+
   start<T>(kind: string, title: string, params: unknown, body: JobBody<T>): JobInfo {
     const abort = new AbortController()
     const info: JobInfo = {
@@ -49,7 +51,7 @@ export class JobManager {
       },
       log: (level, message) => {
         const line: LogLine = { at: new Date().toISOString(), level, message, jobId: info.id }
-        this.logs.insert(line)
+        this.persist(() => this.logs.insert(line))
         this.bus.emit({ type: 'log', line })
       },
       checkCancelled: () => {
@@ -105,7 +107,23 @@ export class JobManager {
   }
 
   private publish(info: JobInfo): void {
-    this.repo.update(info)
+    this.persist(() => this.repo.update(info))
     this.bus.emit({ type: 'job', job: { ...info } })
+  }
+
+  /**
+   * A job's progress and logs reach the doors even when the history cannot take them (a full disk):
+   * the job goes on, says so once in its log, and its stored record is reconciled at the next start.
+   */
+  private persist(write: () => void): void {
+    try {
+      write()
+      this.storeFailed = false
+    } catch (err) {
+      if (this.storeFailed) return
+      this.storeFailed = true
+      const e = toApiError(err)
+      this.bus.emit({ type: 'log', line: { at: new Date().toISOString(), level: 'error', message: `MigLab's history cannot be written: ${e.message}` } })
+    }
   }
 }

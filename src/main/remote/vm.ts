@@ -19,6 +19,9 @@ chmod 700 "$d"`
 /** A 0700 directory of this user's for runtime files (QMP sockets, logs, guest RAM), checked as above. */
 export const privateDir = (path: string): RemoteCommand => cmd('sh', '-c', PRIVATE_DIR, 'sh', path)
 
+/** Writes the command's stdin to `path`, 0600: secrets (TLS keys) reach a node this way, never on a command line. */
+export const writeFromStdin = (path: string): RemoteCommand => cmd('sh', '-c', 'umask 077 && cat > "$1"', 'sh', path)
+
 /**
  * Writes the VM's definition beside it (so any MigLab process can list it), then starts QEMU
  * daemonized; `privateRoots` are made private first (the run folder, the guest RAM's folder).

@@ -62,3 +62,18 @@ function migrate(db: Db): void {
 }
 
 export const now = (): string => new Date().toISOString()
+
+/**
+ * A failed write to the history as a MigLab error: a full disk (or quota) says where and what to do;
+ * anything else keeps SQLite's own words. What was written before stays: every write is a transaction.
+ */
+export function storeError(db: Db, err: unknown): MigLabError {
+  const code = (err as { code?: string }).code ?? ''
+  if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR')) {
+    return new MigLabError('disk_full', `The disk holding MigLab's history (${dirname(db.name)}) is full or failing: ${(err as Error).message}.`, {
+      hint: 'Free space there (or point MIGLAB_DATA_DIR elsewhere); everything stored so far is kept.',
+      sqliteCode: code,
+    })
+  }
+  return new MigLabError('store_failed', `Writing to MigLab's history failed: ${(err as Error).message}.`, { sqliteCode: code })
+}

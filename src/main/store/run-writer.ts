@@ -1,6 +1,6 @@
 import type { RunStatus } from '../../shared/domain'
 import type { ApiError } from '../../shared/errors'
-import { now, type Db } from './db'
+import { now, storeError, type Db } from './db'
 
 export interface NewRun {
   labId: number | null
@@ -14,6 +14,7 @@ export interface NewRun {
 
 const FLUSH_EVERY = 500
 const FLUSH_AFTER_MS = 250
+const MAX_BUFFERED = 200_000
 
 /**
  * Writes runs as they are measured: the row at start (status 'running'), then samples and events
@@ -56,29 +57,50 @@ export class RunWriter {
 
   finish(runId: number, status: RunStatus, metrics: Record<string, number>, error?: ApiError): void {
     this.flush()
-    this.metrics(runId, metrics)
-    this.db.prepare('UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?').run(status, error ? JSON.stringify(error) : null, now(), runId)
+    try {
+      this.metrics(runId, metrics)
+      this.db.prepare('UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?').run(status, error ? JSON.stringify(error) : null, now(), runId)
+    } catch (err) {
+      throw storeError(this.db, err)
+    }
   }
 
+  /**
+   * Writes what is buffered in one transaction. When that fails (a full disk) the rows stay buffered
+   * for the next try and the failure is thrown here — never from the timer, which only remembers it.
+   */
   flush(): void {
     clearTimeout(this.timer)
     this.timer = undefined
     if (!this.samples.length && !this.events.length) return
-    const samples = this.samples
-    const events = this.events
-    this.samples = []
-    this.events = []
     const s = this.db.prepare('INSERT INTO samples (run_id, t_ms, series, value) VALUES (?, ?, ?, ?)')
     const e = this.db.prepare('INSERT INTO events (run_id, t_ms, kind, data) VALUES (?, ?, ?, ?)')
-    this.db.transaction(() => {
-      for (const row of samples) s.run(...row)
-      for (const row of events) e.run(...row)
-    })()
+    try {
+      this.db.transaction(() => {
+        for (const row of this.samples) s.run(...row)
+        for (const row of this.events) e.run(...row)
+      })()
+    } catch (err) {
+      // Bounded: a run that cannot write for long keeps its newest rows, not all memory.
+      if (this.samples.length > MAX_BUFFERED) this.samples = this.samples.slice(-MAX_BUFFERED)
+      throw storeError(this.db, err)
+    }
+    this.samples = []
+    this.events = []
   }
 
   private schedule(): void {
-    if (this.samples.length + this.events.length >= FLUSH_EVERY) this.flush()
-    else this.timer ??= setTimeout(() => this.flush(), FLUSH_AFTER_MS)
+    if (this.samples.length + this.events.length >= FLUSH_EVERY) this.flushQuietly()
+    else this.timer ??= setTimeout(() => this.flushQuietly(), FLUSH_AFTER_MS)
+  }
+
+  /** A flush from a probe reply or a timer: its failure waits for `finish`, which reports it. */
+  private flushQuietly(): void {
+    try {
+      this.flush()
+    } catch {
+      // kept buffered; finish() flushes again and throws the cause
+    }
   }
 }
 

@@ -33,6 +33,8 @@ export const migrationParams = z
     probeIntervalMs: z.number().min(1).max(1000).default(1),
     /** Give up on one migration after this long (it is cancelled, the VM stays on the source). */
     timeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+    /** Encrypt and authenticate the migration stream (TLS with MigLab's own CA; both ends verify each other). */
+    tls: z.boolean().default(false),
   })
   .strict()
 export type MigrationParams = z.output<typeof migrationParams>

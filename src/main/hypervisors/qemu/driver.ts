@@ -6,6 +6,8 @@ import * as remote from '../../remote/vm'
 import type { HypervisorDriver, MigrateHooks, MigrationOutcome, VmInstance, VmSpec } from '../driver'
 import { guestDefinition, type RunRequest } from '../guest-definition'
 import { execOk, type NodeLink } from '../node-link'
+import { and, cmd } from '../../remote/command'
+import type { TlsMaterial } from '../../security/migration-ca'
 import { DEFAULT_RUN_DIR, nodeDir, qemuArgs, vmPaths, type VmPaths } from './command-line'
 import { runMigration } from './migrate'
 import { QmpClient } from './qmp'
@@ -15,6 +17,8 @@ export interface QemuDriverOptions {
   runDir?: string
   /** 'auto' tries KVM on each node and falls back to TCG. */
   accel?: 'kvm' | 'tcg' | 'auto'
+  /** Certificates for TLS migration streams (MigLab's own CA); without it `tls` runs are refused. */
+  tls?: { material(nodeId: string, address: string): Promise<TlsMaterial> }
 }
 
 export interface Listed {
@@ -43,10 +47,26 @@ export class QemuDriver implements HypervisorDriver {
   private readonly accelByNode = new Map<string, Promise<{ accel: 'kvm' | 'tcg'; reason?: string }>>()
   private readonly migrating = new Set<string>()
   private readonly clocks = new Map<string, { at: number; clock: Promise<NodeClock> }>()
+  private readonly tls: QemuDriverOptions['tls']
 
   constructor(options: QemuDriverOptions = {}) {
     this.runDir = options.runDir ?? DEFAULT_RUN_DIR
     this.accelChoice = options.accel ?? 'auto'
+    this.tls = options.tls
+  }
+
+  /**
+   * Puts the node's TLS material in a private folder there, as QEMU's tls-creds-x509 wants it (one
+   * certificate serves as server and client); returns the folder. Keys travel on stdin only.
+   */
+  async tlsDir(node: NodeLink): Promise<string> {
+    if (!this.tls) throw new MigLabError('tls_unavailable', 'This MigLab has no certificate authority for migration streams.', { hint: 'Run the migration without TLS.' })
+    const m = await this.tls.material(node.id, node.address)
+    const dir = posix.join(nodeDir(this.runDir, node.name), 'tls')
+    await execOk(node, and(remote.privateDir(this.runDir), cmd('mkdir', '-p', nodeDir(this.runDir, node.name)), remote.privateDir(dir)), 'Preparing the TLS folder', { timeoutMs: 15_000 })
+    const files: [string, string][] = [['ca-cert.pem', m.caCert], ['server-cert.pem', m.cert], ['server-key.pem', m.key], ['client-cert.pem', m.cert], ['client-key.pem', m.key]]
+    for (const [name, content] of files) await execOk(node, remote.writeFromStdin(posix.join(dir, name)), `Writing ${name}`, { timeoutMs: 15_000, stdin: content })
+    return dir
   }
 
   paths(node: NodeLink, vm: string): VmPaths {

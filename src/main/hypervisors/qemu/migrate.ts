@@ -4,7 +4,7 @@ import { MigLabError, toApiError } from '../../../shared/errors'
 import type { MigrateHooks, MigrationOutcome } from '../driver'
 import type { NodeLink } from '../node-link'
 import type { QemuDriver } from './driver'
-import { planMigration } from './plan'
+import { planMigration, TLS_CREDS_ID } from './plan'
 import type { QmpClient, QmpEvent } from './qmp'
 import { pollUntil, waitFor } from '../../util/poll'
 
@@ -103,6 +103,12 @@ export async function runMigration(
     await d.launch(to, source.spec, true)
     dst = await d.qmp(to, vm)
     watch(dst, to, 'destination')
+    if (params.tls) {
+      const [srcDir, dstDir] = await Promise.all([d.tlsDir(from), d.tlsDir(to)])
+      await Promise.all([addTlsCreds(src, srcDir, 'client'), addTlsCreds(dst, dstDir, 'server')])
+      // The source checks the destination's certificate against its lab address.
+      plan.sourceParameters['tls-hostname'] = to.address
+    }
     const caps = Object.entries({ ...plan.capabilities, events: true }).map(([capability, state]) => ({ capability, state }))
     await Promise.all([src.execute('migrate-set-capabilities', { capabilities: caps }), dst.execute('migrate-set-capabilities', { capabilities: caps })])
     await src.execute('migrate-set-parameters', plan.sourceParameters)
@@ -112,7 +118,7 @@ export async function runMigration(
     await dst.execute('migrate-incoming', { uri: tcpUri(to.address, port) })
     // The clocks ride along so STOP/RESUME can be placed on the timeline again from stored events alone.
     const clocks = { epochAtZero, sourceOffsetMs: srcClock.offsetMs, destinationOffsetMs: dstClock.offsetMs }
-    emit('phase', from.name, { phase: 'migrate', uri: tcpUri(to.address, port), strategy, capabilities: plan.capabilities, parameters: plan.sourceParameters, clocks })
+    emit('phase', from.name, { phase: 'migrate', uri: tcpUri(to.address, port), strategy, tls: params.tls, capabilities: plan.capabilities, parameters: plan.sourceParameters, clocks })
     const startedAt = clock()
     await src.execute('migrate', { uri: tcpUri(to.address, port) })
 
@@ -225,6 +231,12 @@ async function waitStatus(client: QmpClient, want: string, ms: number, what: str
   let s = ''
   const reached = await waitFor(async () => (s = (await client.execute<{ status: string }>('query-status')).status) === want, { timeoutMs: ms, intervalMs: POLL_MS })
   if (!reached) throw new MigLabError('vm_state_unclear', `The ${what} is ${s}, not ${want}, ${ms} ms after the migration completed.`)
+}
+
+/** MigLab's TLS credentials in a QEMU (replacing an earlier object of the same id); both ends verify their peer. */
+async function addTlsCreds(q: QmpClient, dir: string, endpoint: 'client' | 'server'): Promise<void> {
+  await q.execute('object-del', { id: TLS_CREDS_ID }).catch(() => undefined)
+  await q.execute('object-add', { 'qom-type': 'tls-creds-x509', id: TLS_CREDS_ID, dir, endpoint, 'verify-peer': true })
 }
 
 /** QEMU accepts IPv6 literals only in brackets. */

@@ -14,6 +14,9 @@ export interface QemuMigrationPlan {
 const MiB = 1024 * 1024
 const QEMU_DEFAULT_DOWNTIME_LIMIT_MS = 300
 
+/** The QOM id of the tls-creds-x509 object MigLab adds on both sides for TLS streams. */
+export const TLS_CREDS_ID = 'miglab-tls'
+
 /** Default switch-over when neither knob is given: after the first full pass has had time to run. */
 export const DEFAULT_POSTCOPY_AFTER_MS = 1500
 
@@ -42,7 +45,8 @@ export function planMigration(spec: VmSpec, strategy: StrategyId, params: Migrat
     multifd: strategy === 'multifd',
     'auto-converge': strategy === 'auto-converge',
   }
-  const common: Record<string, unknown> = {}
+  // Always set: '' turns TLS off on a QEMU that had it (the id is the object migrate.ts adds).
+  const common: Record<string, unknown> = { 'tls-creds': params.tls ? TLS_CREDS_ID : '' }
   if (strategy === 'multifd') common['multifd-channels'] = params.multifdChannels
   const sourceParameters: Record<string, unknown> = { ...common, 'max-bandwidth': Math.round(params.maxBandwidthMiBs * MiB) }
   // Always set: the source QEMU keeps parameters across migrations, so an earlier run's limit would leak.

@@ -19,6 +19,7 @@ const EXPERIMENT_FIELDS: FieldLabels = {
   'params.multifdChannels': 'Multifd channels',
   'params.postcopyAfterPasses': 'Post-copy after N passes',
   'params.probeIntervalMs': 'Probe interval (ms)',
+  'params.tls': 'Encrypt the migration stream',
   params: 'Parameters',
 }
 
@@ -65,6 +66,7 @@ export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { la
     postcopyAfterPasses: str(pp.postcopyAfterPasses, ''),
     probeIntervalMs: str(pp.probeIntervalMs, '1'),
   })
+  const [tls, setTls] = useState(pp.tls === true)
 
   const toggle = (id: StrategyId) => setStrategies(strategies.includes(id) ? strategies.filter((s) => s !== id) : [...strategies, id])
   // Only what is shown ticked runs: a strategy the driver cannot do (or not yet known) is never sent.
@@ -86,6 +88,7 @@ export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { la
         multifdChannels: num(p.multifdChannels),
         postcopyAfterPasses: strategies.includes('postcopy') ? num(p.postcopyAfterPasses) : undefined,
         probeIntervalMs: num(p.probeIntervalMs),
+        tls: tls || undefined,
       }).filter(([, v]) => v !== undefined),
     )
     onStart({ labId, vm, from, to, strategies: chosen, workloads, repetitions: reps, params })
@@ -197,6 +200,11 @@ export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { la
           <label>
             Probe interval (ms)
             <input value={p.probeIntervalMs} onChange={(e) => setP({ ...p, probeIntervalMs: e.target.value })} inputMode="decimal" />
+          </label>
+        </div>
+        <div className="choices">
+          <label className="choice">
+            <input type="checkbox" checked={tls} onChange={(e) => setTls(e.target.checked)} /> Encrypt the migration stream (TLS with MigLab's own CA; both nodes verify each other)
           </label>
         </div>
       </details>
