@@ -201,7 +201,7 @@ export async function runMigration(
       // The VM already sent itself away: never roll back onto the source (it would kill the only
       // running copy). Finish forward: the source's paused copy goes, the destination must run.
       const where = await finishForward(d, vm, from, to).catch(() => undefined)
-      throw new MigLabError('after_migration_failed', `The migration completed, but ${e.message.replace(/\.$/, '')}; the VM was kept on the destination.`, {
+      throw new MigLabError('after_migration_failed', `The migration completed, then MigLab lost track of it (${e.message.replace(/\.$/, '')}); the VM was kept on the destination.`, {
         ...e.detail,
         ...measured,
         runningOn: where,
