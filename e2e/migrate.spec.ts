@@ -58,7 +58,7 @@ test('boot the guest on node A, migrate A→B pre-copy, then back with DSM', asy
   await expect(page.getByText(/Running: guest on mle2e-n2 \(running/)).toBeVisible({ timeout: 30_000 })
 
   // Back B → A with shared memory: only device state moves.
-  await migrate(page, 'mle2e-n2', 'mle2e-n1', /^Shared memory \(DSM\)/)
+  await migrate(page, 'mle2e-n2', 'mle2e-n1', /^Shared memory \(same host\)/)
   await expect(page.getByLabel('Migration log')).toContainText('strategy dsm')
   const dsmSent = await mibOf(page, 'metric-transferred_bytes')
   expect(dsmSent).toBeLessThan(precopySent * 0.05)

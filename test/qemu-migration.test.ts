@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { migrationParams, type MigrationParams } from '../src/shared/contract/migration'
@@ -92,6 +92,18 @@ describe.skipIf(!hasQemu)('QEMU driver: live migration between two local QEMUs',
     expect(await driver.whereRunning(spec.name, [A, B])).toEqual(['node-a'])
     expect(await driver.state(A, spec.name)).toBe('running')
     expect(existsSync(driver.paths(B, spec.name).dir)).toBe(false)
+  })
+
+  it('shared memory is offered only over a coherent folder: the same memory passes, a node with its own tmpfs at that path is refused', async () => {
+    const shared = join(dir, 'shared')
+    mkdirSync(shared, { recursive: true })
+    const dsm = async (nodes: LocalNodeLink[]) => (await driver.capabilities(nodes, params({ sharedMemoryDir: shared }))).find((c) => c.id === 'dsm')!
+    expect(await dsm([A, B])).toMatchObject({ supported: true })
+    const ownMemory = new LocalNodeLink('node-own', '127.0.0.1', undefined, shared)
+    const refused = await dsm([A, ownMemory])
+    expect(refused.supported).toBe(false)
+    expect(refused.reason).toMatch(/node-own does not see what node-a writes .*not coherent shared memory/)
+    expect(readdirSync(shared)).toEqual([])
   })
 
   it('the destination listens on its lab address only, not on every interface', async () => {

@@ -100,6 +100,15 @@ echo "$dev $(cat /sys/class/net/$dev/statistics/tx_bytes) $(cat /sys/class/net/$
 
 export const nicCounters = (peer: string): RemoteCommand => cmd('sh', '-c', NIC, 'sh', peer)
 
-/** Creates a file in a folder on one node, so another node can check it sees the same folder. */
-export const touchMarker = (path: string): RemoteCommand => cmd('touch', '--', path)
-export const exists = (path: string): RemoteCommand => cmd('test', '-e', path)
+// Writes the value through a descriptor it keeps open and never syncs (the page cache a QEMU mapping
+// shares), holds it `$3` seconds, then removes the file. NFS keeps such a write on the writer's side.
+const COHERENCE_WRITE = `umask 077; exec 3<>"$1" || exit 2; printf %s "$2" >&3; echo written; sleep "$3"; exec 3>&-; rm -f -- "$1"`
+
+/** The writer's half of the coherence proof: prints `written` once the value is in, while it holds it. */
+export const coherenceWrite = (path: string, value: string, holdS: number): RemoteCommand => cmd('sh', '-c', COHERENCE_WRITE, 'sh', path, value, holdS)
+
+// Polls the file every 10 ms for `$3` tries; exit 0 when it holds the value.
+const COHERENCE_READ = `i=0; while [ "$i" -lt "$3" ]; do [ "$(head -c 64 "$1" 2>/dev/null)" = "$2" ] && exit 0; sleep 0.01; i=$((i + 1)); done; exit 1`
+
+/** The reader's half: exit 0 once the file on this node holds `value`, 1 after `ms`. */
+export const coherenceRead = (path: string, value: string, ms: number): RemoteCommand => cmd('sh', '-c', COHERENCE_READ, 'sh', path, value, Math.ceil(ms / 10))

@@ -11,7 +11,8 @@ export type StrategyId = z.infer<typeof strategyId>
 export const strategyLabels: Record<StrategyId, string> = {
   precopy: 'Pre-copy (baseline)',
   postcopy: 'Hybrid pre-copy → post-copy',
-  dsm: 'Shared memory (DSM): RAM not copied',
+  // Id `dsm` kept for stored runs; what it is today: both nodes map one memory (the same host, or a coherent shared mount).
+  dsm: 'Shared memory (same host): RAM not copied',
   xbzrle: 'Pre-copy + XBZRLE delta compression',
   multifd: 'Pre-copy over several channels (multifd)',
   'auto-converge': 'Pre-copy + auto-converge (vCPU throttling)',

@@ -1,4 +1,5 @@
 import { posix } from 'node:path'
+import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { strategyIds, strategyLabels, type MigrationParams, type StrategyId, type StrategySupport } from '../../../shared/contract/migration'
 import { MigLabError } from '../../../shared/errors'
@@ -34,6 +35,9 @@ export interface NodeClock {
   uncertaintyMs: number
   bootId: string
 }
+
+/** How long the coherence proof's writer holds its unsynced value for the other nodes to read. */
+const COHERENCE_HOLD_S = 1
 
 /** Clock offsets drift slowly; measuring them costs SSH round trips, so they are reused this long. */
 const CLOCK_TTL_MS = 60_000
@@ -254,20 +258,28 @@ export class QemuDriver implements HypervisorDriver {
     })
   }
 
-  /** Why DSM cannot work between these nodes, or undefined when a file one node writes the others see. */
+  /**
+   * Why shared-memory migration cannot work between these nodes, or undefined when their folder is
+   * coherent memory: a value written on the first node, through a descriptor held open and never
+   * synced, must be readable on every other node while the writer still holds it. A path that merely
+   * exists on both (each node's own tmpfs) or a non-coherent file system (NFS) fails, with the reason.
+   */
   private async sharedMemoryCheck(nodes: NodeLink[], dir: string | undefined): Promise<string | undefined> {
-    if (!dir) return 'No shared memory folder is configured (a DSM mount on real nodes, /dev/shm in the demo lab).'
-    const marker = `${dir.replace(/\/+$/, '')}/.miglab-shared-check-${process.pid}-${Date.now()}`
+    if (!dir) return 'No shared memory folder is configured (a coherent shared mount on real nodes; the demo lab has its own).'
     const [first, ...rest] = nodes
-    if ((await first.exec(remote.touchMarker(marker), { timeoutMs: 10_000 })).code !== 0) return `Cannot write to ${dir} on ${first.name}.`
-    try {
-      for (const n of rest) {
-        if ((await n.exec(remote.exists(marker), { timeoutMs: 10_000 })).code !== 0) return `${n.name} does not see ${dir} as the same memory as ${first.name}.`
-      }
-      return undefined
-    } finally {
-      await first.exec(remote.removePaths(marker), { timeoutMs: 10_000 })
+    const path = `${dir.replace(/\/+$/, '')}/.miglab-coherence-${randomBytes(6).toString('hex')}`
+    const value = randomBytes(16).toString('hex')
+    const writer = first.exec(remote.coherenceWrite(path, value, COHERENCE_HOLD_S), { timeoutMs: 15_000 })
+    const unseen: string[] = []
+    for (const n of rest) {
+      if ((await n.exec(remote.coherenceRead(path, value, COHERENCE_HOLD_S * 800), { timeoutMs: 15_000 })).code !== 0) unseen.push(n.name)
     }
+    const wrote = await writer
+    if (wrote.code !== 0) return `Cannot write to ${dir} on ${first.name}${wrote.stderr.trim() ? `: ${wrote.stderr.trim().split('\n').pop()}` : ''}.`
+    if (unseen.length) {
+      return `${unseen.join(', ')} do${unseen.length === 1 ? 'es' : ''} not see what ${first.name} writes in ${dir}: not coherent shared memory (each node's own folder, or a network file system that keeps unsynced writes on the writer's side).`
+    }
+    return undefined
   }
 
   async environment(node: NodeLink): Promise<Record<string, unknown>> {
