@@ -2,6 +2,7 @@
 // descriptors, child processes and RSS after a warm-up and at the end (goal: no growth). Never
 // passes or fails. Run as root:  npx tsx bench/soak.ts [--runs 50]
 // MIGLAB_BENCH_GUEST_CACHE=<demo-lab cache dir> copies an already built guest image.
+import { migrationParams } from '../src/shared/contract/migration'
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -49,7 +50,7 @@ async function migrations(n: number, labId: number, from: string, to: string): P
     strategies: ['precopy'],
     workloads: [{ kind: 'echo' }],
     repetitions: n,
-    params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000, tls: false },
+    params: migrationParams.parse({ maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000 }),
   })
   const done = await core.services.jobs.wait(job.id)
   return `${done.status}${done.result ? ` ${JSON.stringify(done.result).slice(0, 80)}` : ''}`

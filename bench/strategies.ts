@@ -3,12 +3,13 @@
 // time, per workload. Never passes or fails. Run as root:
 //   npx tsx bench/strategies.ts [--reps 5] [--strategies precopy,dsm,postcopy] [--workloads idle,dirty:64M:50] [--tls]
 // --tls runs the matrix again with the migration stream encrypted and prints TLS / plain per metric.
+// --reuse keeps the guest between runs when its definition is unchanged (runs alternate direction).
 // MIGLAB_BENCH_GUEST_CACHE=<demo-lab cache dir> copies an already built guest image (skips the kernel download).
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { parseWorkload, strategyId, type Comparison } from '../src/shared/contract/migration'
+import { migrationParams, parseWorkload, strategyId, type Comparison } from '../src/shared/contract/migration'
 import { resultsTable } from '../src/main/cli/run'
 import { createCore } from '../src/main/core'
 import { SshNodeLink } from '../src/main/hypervisors/ssh-node-link'
@@ -24,6 +25,7 @@ const { values: args } = parseArgs({
     strategies: { type: 'string', default: 'precopy,dsm' },
     workloads: { type: 'string', default: 'idle,dirty:64M:50' },
     tls: { type: 'boolean', default: false },
+    reuse: { type: 'boolean', default: false },
   },
 })
 const PREFIX = 'mgb'
@@ -63,7 +65,7 @@ try {
       strategies: args.strategies!.split(',').map((s) => strategyId.parse(s.trim())),
       workloads: args.workloads!.split(',').map(parseWorkload),
       repetitions: Number(args.reps),
-      params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000, tls },
+      params: migrationParams.parse({ maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000, tls, reuseGuest: args.reuse }),
     })
     let last = ''
     const off = core.subscribe((e) => {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { migrationParams } from '../src/shared/contract/migration'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -108,7 +109,7 @@ describe.skipIf(!!reason)('SIGKILL of MigLab mid-migration (demo lab, real CLI)'
       strategies: ['precopy'],
       workloads: [{ kind: 'echo' }],
       repetitions: 1,
-      params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000, tls: false },
+      params: migrationParams.parse({ maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000 }),
     })
     const done = await core.services.jobs.wait(job.id)
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded')

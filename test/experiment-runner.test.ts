@@ -93,6 +93,25 @@ describe.skipIf(!hasQemu)('experiment runner with real QEMU', () => {
     expect(await driver.whereRunning(spec.name, [A, B])).toEqual(['node-b'])
   })
 
+  it('reuseGuest: a guest already running with the run\'s definition is migrated as it is, runs alternate direction, only the first boots', async () => {
+    const { core } = t
+    const writer = new RunWriter(core.services.db)
+    const before = new Set((await core.handlers['runs.list']({})).map((r) => r.id))
+    const job = core.services.jobs.start('experiment', 'reuse', {}, (ctx) =>
+      runExperiment(ctx, { driver, writer }, experiment({ repetitions: 3, params: migrationParams.parse({ reuseGuest: true }) })),
+    )
+    expect((await core.services.jobs.wait(job.id)).status).toBe('succeeded')
+    const runs = await Promise.all((await core.handlers['runs.list']({})).filter((r) => !before.has(r.id)).reverse().map((r) => core.handlers['runs.get']({ id: r.id })))
+    expect(runs.map((r) => [r.status, r.params.from, r.params.to])).toEqual([
+      ['succeeded', 'node-a', 'node-b'],
+      ['succeeded', 'node-b', 'node-a'],
+      ['succeeded', 'node-a', 'node-b'],
+    ])
+    expect(runs.map((r) => r.metrics.boot_ms !== undefined)).toEqual([true, false, false])
+    for (const r of runs.slice(1)) expect(r.events.find((e) => e.kind === 'unmeasured' && e.data.boot_ms)?.data.boot_ms).toMatch(/reused/)
+    expect(await driver.whereRunning(spec.name, [A, B])).toEqual(['node-b'])
+  })
+
   it('a cancel during a run stops the job, stores the run as cancelled with what it measured, and leaves the VM running once', async () => {
     const { core } = t
     const writer = new RunWriter(core.services.db)

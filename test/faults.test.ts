@@ -5,6 +5,7 @@ import { createCore, type Core } from '../src/main/core'
 import { DEFAULT_RUN_DIR, vmPaths } from '../src/main/hypervisors/qemu/command-line'
 import { DEMO_VM } from '../src/main/migration/demo-vm'
 import type { Workload } from '../src/shared/contract/migration'
+import { migrationParams } from '../src/shared/contract/migration'
 import { liveProcessesMentioning } from './fixtures/qemu-processes'
 import { demoLabSkipReason, quiet, seedGuestCache, stopGuestEverywhere } from './fixtures/demo-lab'
 import { tempDir } from './helpers'
@@ -33,7 +34,7 @@ async function migrating(workload: Workload, maxBandwidthMiBs: number): Promise<
     strategies: ['precopy'],
     workloads: [workload],
     repetitions: 1,
-    params: { maxBandwidthMiBs, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000, tls: false },
+    params: migrationParams.parse({ maxBandwidthMiBs, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000 }),
   })
   const deadline = Date.now() + 120_000
   for (;;) {

@@ -6,6 +6,7 @@ import { createCore, type Core } from '../src/main/core'
 import { DEMO_VM } from '../src/main/migration/demo-vm'
 import { arrivals, storedTrace, traceGaps } from '../src/main/migration/probe'
 import type { RunDetail } from '../src/shared/contract/migration'
+import { migrationParams } from '../src/shared/contract/migration'
 import { liveProcessesMentioning } from './fixtures/qemu-processes'
 import { demoLabSkipReason, quiet, seedGuestCache, stopGuestEverywhere } from './fixtures/demo-lab'
 import { tempDir } from './helpers'
@@ -62,7 +63,7 @@ describe.skipIf(!!reason)('migration over the demo lab through real SSH', () => 
       strategies: ['precopy', 'dsm'],
       workloads: [{ kind: 'echo' }, { kind: 'dirty', bufferMiB: 64, rateMiBs: 50 }],
       repetitions: 3,
-      params: { maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000, tls: false },
+      params: migrationParams.parse({ maxBandwidthMiBs: 1024, multifdChannels: 2, probeIntervalMs: 1, timeoutMs: 120_000 }),
     })
     // Meanwhile the CLI, another MigLab process on the same history, wants the same VM: refused, and its
     // start must not mark this process's running runs as interrupted.

@@ -124,13 +124,16 @@ async function runOne(
 ): Promise<{ id: number; metrics: Record<string, number>; error?: ReturnType<typeof toApiError> }> {
   const t0 = performance.now()
   const clock = () => performance.now() - t0
+  const reuse = await reusableGuest(driver, x, strategy, w)
+  // A reused guest is migrated from wherever the last run left it: runs then alternate direction.
+  const [from, to] = reuse?.node === x.to.name ? [x.to, x.from] : [x.from, x.to]
   const id = writer.create({
     labId: x.labId,
     jobId: ctx.id,
     vm: x.vm.name,
     strategy,
     workload: workloadLabel(w),
-    params: { ...x.params, strategy, workload: w, repetition: rep, from: x.from.name, to: x.to.name },
+    params: { ...x.params, strategy, workload: w, repetition: rep, from: from.name, to: to.name },
     environment,
   })
   const metrics: Record<string, number> = {}
@@ -139,7 +142,7 @@ async function runOne(
   let window: { startMs: number; endMs: number } | undefined
   let nicBefore: Awaited<ReturnType<typeof nicCounters>>[] = []
   const nicDeltas = async () => {
-    const after = await Promise.all([nicCounters(x.from, x.to), nicCounters(x.to, x.from)])
+    const after = await Promise.all([nicCounters(from, to), nicCounters(to, from)])
     ;(['src', 'dst'] as const).forEach((side, i) => {
       const b = nicBefore[i]
       const a = after[i]
@@ -163,14 +166,19 @@ async function runOne(
   }
   try {
     const spec = driver.definition(x.vm, { strategy, workload: w, params: x.params })
-    phase('boot', { node: x.from.name, append: spec.append })
-    // A fresh boot per run: the workload is part of the VM's definition and dsm needs RAM in a shared file.
-    await driver.stop(x.from, x.vm.name)
-    await driver.stop(x.to, x.vm.name)
-    const bootAt = clock()
-    await driver.start(x.from, spec, { signal: ctx.signal })
-    metrics.boot_ms = clock() - bootAt
-    nicBefore = await Promise.all([nicCounters(x.from, x.to), nicCounters(x.to, x.from)])
+    if (reuse) {
+      phase('reuse', { node: from.name })
+      writer.event(id, clock(), 'unmeasured', { boot_ms: 'the guest was reused: it already ran with this definition' })
+    } else {
+      phase('boot', { node: from.name, append: spec.append })
+      // A fresh boot: the workload is part of the VM's definition and dsm needs RAM in a shared file.
+      await driver.stop(from, x.vm.name)
+      await driver.stop(to, x.vm.name)
+      const bootAt = clock()
+      await driver.start(from, spec, { signal: ctx.signal })
+      metrics.boot_ms = clock() - bootAt
+    }
+    nicBefore = await Promise.all([nicCounters(from, to), nicCounters(to, from)])
     if (!spec.echo) writer.event(id, clock(), 'unmeasured', { probe_gap_ms: 'the VM has no UDP echo target, so no client could be probed' })
     else {
       probe = new UdpProbe(spec.echo, x.params.probeIntervalMs, clock, (r) => writer.sample(id, r.sentAt, 'probe.rtt_ms', r.receivedAt - r.sentAt))
@@ -183,7 +191,7 @@ async function runOne(
     const migrateAt = clock()
     phase('migrate', { strategy })
     window = { startMs: migrateAt, endMs: Infinity }
-    const out = await driver.migrate(x.vm.name, x.from, x.to, strategy, x.params, {
+    const out = await driver.migrate(x.vm.name, from, to, strategy, x.params, {
       signal: ctx.signal,
       clock,
       onSample: (s) => {
@@ -195,8 +203,8 @@ async function runOne(
     metrics.wall_ms = migratedAt - migrateAt
     Object.assign(metrics, out.figures)
     if (Object.keys(out.unmeasured).length) writer.event(id, migratedAt, 'unmeasured', out.unmeasured)
-    if (out.stopAtMs !== undefined) writer.event(id, out.stopAtMs, 'downtime.stop', { node: x.from.name })
-    if (out.resumeAtMs !== undefined) writer.event(id, out.resumeAtMs, 'downtime.resume', { node: x.to.name })
+    if (out.stopAtMs !== undefined) writer.event(id, out.stopAtMs, 'downtime.stop', { node: from.name })
+    if (out.resumeAtMs !== undefined) writer.event(id, out.resumeAtMs, 'downtime.resume', { node: to.name })
     writer.metrics(id, metrics)
     if (probe) {
       window = { startMs: migrateAt, endMs: Math.max(out.resumeAtMs ?? migratedAt, migratedAt) + SETTLE_MS }
@@ -219,4 +227,23 @@ async function runOne(
     writer.finish(id, error.code === 'cancelled' || ctx.signal.aborted ? 'cancelled' : 'failed', metrics, error)
     return { id, metrics, error }
   }
+}
+
+/**
+ * With `reuseGuest`, the running guest when it can serve this run as it is: running on one of the two
+ * nodes only, with exactly the definition this run would boot. Otherwise undefined (boot afresh).
+ */
+async function reusableGuest(driver: HypervisorDriver, x: Experiment, strategy: StrategyId, w: Workload): Promise<{ node: string } | undefined> {
+  if (!x.params.reuseGuest) return undefined
+  let want: VmSpec
+  try {
+    want = driver.definition(x.vm, { strategy, workload: w, params: x.params })
+  } catch {
+    return undefined // the run reports it when it builds the definition itself
+  }
+  const copies = (await driver.listVms([x.from, x.to]).catch(() => [])).filter((v) => v.spec.name === x.vm.name)
+  if (copies.length !== 1 || copies[0].state !== 'running') return undefined
+  const { accel: _a, ...running } = copies[0].spec
+  const { accel: _b, ...wanted } = want
+  return JSON.stringify(running) === JSON.stringify(wanted) ? { node: copies[0].node } : undefined
 }

@@ -36,6 +36,8 @@ export const migrationParams = z
     timeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
     /** Encrypt and authenticate the migration stream (TLS with MigLab's own CA; both ends verify each other). */
     tls: z.boolean().default(false),
+    /** Keep the running guest between runs when its definition is unchanged (no boot); runs then alternate direction. */
+    reuseGuest: z.boolean().default(false),
   })
   .strict()
 export type MigrationParams = z.output<typeof migrationParams>

@@ -20,6 +20,7 @@ const EXPERIMENT_FIELDS: FieldLabels = {
   'params.postcopyAfterPasses': 'Post-copy after N passes',
   'params.probeIntervalMs': 'Probe interval (ms)',
   'params.tls': 'Encrypt the migration stream',
+  'params.reuseGuest': 'Keep the guest between runs',
   params: 'Parameters',
 }
 
@@ -67,6 +68,7 @@ export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { la
     probeIntervalMs: str(pp.probeIntervalMs, '1'),
   })
   const [tls, setTls] = useState(pp.tls === true)
+  const [reuseGuest, setReuseGuest] = useState(pp.reuseGuest === true)
 
   const toggle = (id: StrategyId) => setStrategies(strategies.includes(id) ? strategies.filter((s) => s !== id) : [...strategies, id])
   // Only what is shown ticked runs: a strategy the driver cannot do (or not yet known) is never sent.
@@ -89,6 +91,7 @@ export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { la
         postcopyAfterPasses: strategies.includes('postcopy') ? num(p.postcopyAfterPasses) : undefined,
         probeIntervalMs: num(p.probeIntervalMs),
         tls: tls || undefined,
+        reuseGuest: reuseGuest || undefined,
       }).filter(([, v]) => v !== undefined),
     )
     onStart({ labId, vm, from, to, strategies: chosen, workloads, repetitions: reps, params })
@@ -205,6 +208,9 @@ export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { la
         <div className="choices">
           <label className="choice">
             <input type="checkbox" checked={tls} onChange={(e) => setTls(e.target.checked)} /> Encrypt the migration stream (TLS with MigLab's own CA; both nodes verify each other)
+          </label>
+          <label className="choice">
+            <input type="checkbox" checked={reuseGuest} onChange={(e) => setReuseGuest(e.target.checked)} /> Keep the guest between runs (no reboot when its definition is unchanged; runs then alternate direction)
           </label>
         </div>
       </details>
