@@ -62,7 +62,9 @@ describe('strategy and parameter validation', () => {
     expect(pre.sourceParameters['max-bandwidth']).toBe(1024 * 1024 * 1024)
     const mf = planMigration(vm, 'multifd', params({ multifdChannels: 4, downtimeLimitMs: 50 }))
     expect(mf.capabilities.multifd).toBe(true)
-    expect(mf.destinationParameters).toEqual({ 'multifd-channels': 4 })
+    expect(mf.destinationParameters).toEqual({ 'multifd-channels': 4, 'tls-creds': '' })
+    // TLS on both ends when asked, explicitly off otherwise (a reused QEMU keeps its parameters).
+    expect(planMigration(vm, 'precopy', params({ tls: true })).destinationParameters).toMatchObject({ 'tls-creds': 'miglab-tls' })
     expect(mf.sourceParameters).toMatchObject({ 'multifd-channels': 4, 'downtime-limit': 50 })
     const pc = planMigration(vm, 'postcopy', params())
     expect(pc.capabilities['postcopy-ram']).toBe(true)

@@ -142,6 +142,18 @@ describe.skipIf(!hasQemu)('QEMU driver: live migration between two local QEMUs',
     }
   })
 
+  it('the destination stops right after the switchover (a guest reset, a crash): the source\'s complete copy is resumed, the VM runs exactly once', async () => {
+    await driver.start(A, spec)
+    // As the guest resumes on B it is stopped there, before MigLab checks it: B never runs it.
+    const onEvent = (e: MigrationEvent) => {
+      if (e.kind === 'RESUME' && e.data.role === 'destination') void driver.qmp(B, spec.name).then((q) => q.execute('stop'))
+    }
+    const err = await driver.migrate(spec.name, A, B, 'precopy', params(), { ...hooks(), onEvent }).catch((e: unknown) => e)
+    expect([(err as MigLabError).code, (err as MigLabError).message]).toEqual(['after_migration_failed', expect.stringMatching(/destination stopped after the switchover .*resumed on the source/)])
+    expect(await driver.whereRunning(spec.name, [A, B])).toEqual(['node-a'])
+    expect(await driver.state(A, spec.name)).toBe('running')
+  }, 60_000)
+
   it('destination not listening where the source connects: the run fails with the cause, the VM runs on the source', async () => {
     await driver.start(A, spec)
     const err = await driver.migrate(spec.name, A, Isolated, 'precopy', params(), hooks()).catch((e: unknown) => e)

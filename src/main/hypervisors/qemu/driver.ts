@@ -185,8 +185,10 @@ export class QemuDriver implements HypervisorDriver {
 
   /** QEMU's self-announce (RARP from the guest's MAC), as after an incoming migration; best effort. */
   private async announce(node: NodeLink, vm: string): Promise<void> {
+    // One round, done 50 ms after boot: an announce still in flight when a migration starts must not
+    // travel with it (a guest reset right after a migration under load was seen with three rounds).
     const q = await this.qmp(node, vm)
-    await q.execute('announce-self', { initial: 50, max: 550, rounds: 3, step: 100 }).catch(() => undefined)
+    await q.execute('announce-self', { initial: 50, max: 50, rounds: 1, step: 50 }).catch(() => undefined)
   }
 
   private async waitReady(node: NodeLink, spec: VmSpec, paths: VmPaths, timeoutMs: number, signal?: AbortSignal): Promise<void> {

@@ -200,8 +200,10 @@ export async function runMigration(
     if (completed) {
       // The VM already sent itself away: never roll back onto the source (it would kill the only
       // running copy). Finish forward: the source's paused copy goes, the destination must run.
-      const where = await finishForward(d, vm, from, to).catch(() => undefined)
-      throw new MigLabError('after_migration_failed', `The migration completed, then MigLab lost track of it (${e.message.replace(/\.$/, '')}); the VM was kept on the destination.`, {
+      const kept = await finishForward(d, vm, from, to).catch(() => undefined)
+      const where = kept?.runningOn
+      const fate = kept?.on === 'destination' ? 'the VM was kept on the destination' : kept?.on === 'source' ? `the destination stopped after the switchover (${kept.why}), so the VM was resumed on the source` : 'where the VM runs is unclear'
+      throw new MigLabError(kept ? 'after_migration_failed' : 'vm_state_unclear', `The migration completed, then MigLab lost track of it (${e.message.replace(/\.$/, '')}); ${fate}.`, {
         ...e.detail,
         ...measured,
         runningOn: where,
@@ -269,10 +271,21 @@ async function freshStatus(d: QemuDriver, from: NodeLink, vm: string): Promise<s
   }
 }
 
-/** After a completed migration that MigLab lost track of: the source's copy goes if the destination runs. */
-async function finishForward(d: QemuDriver, vm: string, from: NodeLink, to: NodeLink): Promise<string[]> {
-  if ((await d.state(to, vm)) === 'running') await d.terminate(from, vm)
-  return d.whereRunning(vm, [from, to])
+/**
+ * After a completed migration that MigLab lost track of: a running destination keeps the VM (the
+ * source's paused copy goes); a destination that is gone (its guest reset, its QEMU died) leaves the
+ * source's complete, paused copy, which is resumed. Either way the VM runs exactly once.
+ */
+async function finishForward(d: QemuDriver, vm: string, from: NodeLink, to: NodeLink): Promise<{ on: 'destination' | 'source'; why?: string; runningOn: string[] }> {
+  const there = await d.state(to, vm)
+  if (there === 'running') {
+    await d.terminate(from, vm)
+    return { on: 'destination', runningOn: await d.whereRunning(vm, [from, to]) }
+  }
+  await d.terminate(to, vm)
+  d.dropQmp(from, vm)
+  await (await d.qmp(from, vm)).execute('cont')
+  return { on: 'source', why: there === 'unknown' ? 'its QEMU is gone' : `its QEMU is ${there}`, runningOn: await d.whereRunning(vm, [from, to]) }
 }
 
 /** After cancel or failure: destination QEMU gone, source running, and nowhere else. */
