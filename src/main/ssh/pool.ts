@@ -54,6 +54,9 @@ interface Entry {
   queue: (() => void)[]
 }
 
+/** Tries for a session sshd refused while it reaps closed ones (50, 100, … ms apart: ~2 s in all). */
+const SESSION_RETRIES = 8
+
 // Errors another try cannot fix: reconnecting stops at once.
 const PERMANENT = new Set([
   'host_key_changed', 'host_key_unknown', 'host_key_rejected', 'host_key_revoked', 'known_hosts_unreadable', 'auth_failed',
@@ -126,6 +129,12 @@ export class SshPool {
         if (kind === 'session') this.release(entry)
         if (attempt === 0 && !this.live.has(client)) {
           this.dropped(nodeKey, entry, client)
+          continue
+        }
+        // sshd refuses a session while it still counts ones that just closed (MaxSessions): it frees
+        // them a moment later. A forward's refusal means its target is missing: no retry.
+        if (kind !== 'forward' && /open failed/i.test((err as Error).message) && attempt < SESSION_RETRIES) {
+          await sleep(50 * (attempt + 1))
           continue
         }
         throw new MigLabError('channel_failed', `Cannot open an SSH channel to node ${nodeKey}: ${(err as Error).message}`)
