@@ -1,0 +1,27 @@
+import type { StoredStep, WizardState, WizardStatus } from '../../shared/contract/setup'
+import type { Wizard } from './engine'
+
+const DONE = new Set(['already_done', 'applied'])
+
+/**
+ * A wizard's state from its stored step results: not started (nothing stored), done (every step on
+ * every node last found done), drifted (a step once found done is not any more), else partial.
+ */
+export function wizardState(w: Wizard, nodeNames: string[], stored: StoredStep[]): WizardState {
+  if (stored.length === 0) return 'not_started'
+  if (stored.some((s) => !DONE.has(s.outcome) && s.doneAt !== null)) return 'drifted'
+  const byKey = new Map(stored.map((s) => [`${s.step}\0${s.node ?? ''}`, s]))
+  const expected = w.steps.flatMap((step) => (step.scope === 'lab' ? [`${step.id}\0`] : nodeNames.map((n) => `${step.id}\0${n}`)))
+  return expected.every((k) => DONE.has(byKey.get(k)?.outcome ?? '')) ? 'done' : 'partial'
+}
+
+export function wizardStatus(w: Wizard, nodeNames: string[], stored: StoredStep[]): WizardStatus {
+  return {
+    id: w.id,
+    title: w.title,
+    about: w.about,
+    catalogue: w.steps.map((s) => ({ id: s.id, title: s.title, scope: s.scope })),
+    state: wizardState(w, nodeNames, stored),
+    steps: stored,
+  }
+}
