@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inputs, type Method, type Results } from '../src/shared/api'
 import type { SetupRunReport } from '../src/shared/contract/setup'
@@ -232,4 +234,22 @@ describe.skipIf(skip !== null)('QEMU wizard over a real sshd (two lab nodes on t
     expect(r.steps[0]).toMatchObject({ outcome: 'would_change', found: 'apt: missing miglab-no-such-package; installed qemu-system-x86' })
     expect(r.steps[0].commands).toEqual(['n1: (export DEBIAN_FRONTEND=noninteractive && { apt-get install -y --no-install-recommends miglab-no-such-package\n})'])
   }, 60_000)
+
+  it('CLI: miglab setup qemu --lab wiz --dry-run / --json, through the same engine and store', () => {
+    const env = { ...process.env, MIGLAB_DATA_DIR: t.dataDir }
+    const bin = fileURLToPath(new URL('../bin/miglab.mjs', import.meta.url))
+    const human = spawnSync(process.execPath, [bin, 'setup', 'qemu', '--lab', 'wiz', '--dry-run'], { env, encoding: 'utf8', timeout: 120_000 })
+    expect(human.stderr).toContain('%]')
+    expect(human.status).toBe(0)
+    expect(human.stdout).toMatch(/n1  QMP answering, versions recorded: already done \(QMP answers; QEMU \d/)
+    expect(human.stdout).toMatch(/QEMU\/KVM hypervisor on wiz: done \(dry run: nothing changed\)/)
+    const json = spawnSync(process.execPath, [bin, 'setup', 'qemu', '--lab', 'wiz', '--json'], { env, encoding: 'utf8', timeout: 120_000 })
+    expect(json.status).toBe(0)
+    const out = JSON.parse(json.stdout) as { state: string; report: SetupRunReport }
+    expect(out.state).toBe('done')
+    expect(out.report.steps.map((s) => s.outcome)).toEqual(Array(7).fill('already_done'))
+    const bad = spawnSync(process.execPath, [bin, 'setup', 'nfs', '--lab', 'wiz'], { env, encoding: 'utf8', timeout: 60_000 })
+    expect(bad.status).toBe(1)
+    expect(bad.stderr).toMatch(/miglab: /)
+  }, 240_000)
 })

@@ -125,6 +125,7 @@ export async function runWizard(
     const result = await runUnit(w, step, target, args, ctx, deps)
     if (result.outcome === 'failed') failed = true
     progress.log(result.outcome === 'failed' ? 'error' : 'info', `${where}: ${describe(result)}`)
+    if (result.error?.detail?.command) progress.log('error', `command: ${result.error.detail.command}${result.error.detail.stderrTail ? `\n${result.error.detail.stderrTail}` : ''}`)
     results.push(result)
   }
   progress.progress(1, failed ? 'Stopped at a failed step' : 'Done')
