@@ -235,6 +235,15 @@ describe.skipIf(skip !== null)('QEMU wizard over a real sshd (two lab nodes on t
     expect(r.steps[0].commands).toEqual(['n1: (export DEBIAN_FRONTEND=noninteractive && { apt-get install -y --no-install-recommends miglab-no-such-package\n})'])
   }, 60_000)
 
+  it('MPI wizard dry run on real nodes: OpenMPI found and its version recorded; trust and files listed as commands, nothing changed', async () => {
+    const dry = await runJob({ labId, wizard: 'mpi', dryRun: true })
+    const by = Object.fromEntries(dry.steps.map((s) => [`${s.step}@${s.node ?? 'lab'}`, s]))
+    expect(by['packages@n1'].outcome).toBe('already_done')
+    expect(by['version@n1'].found).toMatch(/^Open MPI \d+\.\d+/)
+    expect(by['hostfile@lab'].outcome).toMatch(/already_done|would_change/)
+    for (const s of dry.steps) expect(s.commands.join('\n')).not.toMatch(/StrictHostKeyChecking=no/)
+  }, 120_000)
+
   it('CLI: miglab setup qemu --lab wiz --dry-run / --json, through the same engine and store', () => {
     const env = { ...process.env, MIGLAB_DATA_DIR: t.dataDir }
     const bin = fileURLToPath(new URL('../bin/miglab.mjs', import.meta.url))

@@ -12,7 +12,12 @@ import { SetupStepsRepo } from '../store/setup-steps'
 
 type SetupHandlers = { [M in keyof SetupResults]: (input: ParsedInput<M>) => Promise<SetupResults[M]> }
 
-export const nodeRefs = (lab: Lab): NodeRef[] => lab.nodes.map((n) => ({ id: n.id, key: nodeKey(n.id), name: n.name, host: n.host, port: n.port, user: n.user }))
+export function nodeRefs(s: Services, lab: Lab): NodeRef[] {
+  return lab.nodes.map((n) => {
+    const k = s.hostKeys.get(n.host, n.port)
+    return { id: n.id, key: nodeKey(n.id), name: n.name, host: n.host, port: n.port, user: n.user, ...(k ? { hostKey: `${k.algorithm} ${k.key}` } : {}) }
+  })
+}
 
 export function setupHandlers(s: Services): SetupHandlers {
   const store = new SetupStepsRepo(s.db)
@@ -34,7 +39,7 @@ export function setupHandlers(s: Services): SetupHandlers {
     return s.jobs.start(`setup.${id}`, `${verb} ${w.title} on ${l.name}`, { labId, wizard: id, mode }, async (ctx) => {
       const report = await runWizard(
         w,
-        { labId, nodes: nodeRefs(l), dryRun: mode === 'dry', checkOnly: mode === 'check', options },
+        { labId, nodes: nodeRefs(s, l), dryRun: mode === 'dry', checkOnly: mode === 'check', options },
         { exec: poolExec(s.ssh, ctx.signal), store, progress: { progress: ctx.progress, log: ctx.log, checkCancelled: ctx.checkCancelled, signal: ctx.signal } },
       )
       s.bus.emit({ type: 'setup.changed', labId })

@@ -82,14 +82,34 @@ export const xlInfo = (): RemoteCommand => cmd('xl', 'info')
 export const bridgeShow = (bridge: string): RemoteCommand => cmd('ip', '-o', 'link', 'show', 'dev', bridge, 'type', 'bridge')
 
 /** From `from`, an ssh to `to` that must succeed with keys alone and a pinned host key (BatchMode, strict checking). */
-export const sshTrustProbe = (user: string, to: string): RemoteCommand =>
-  cmd('ssh', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=5', `${user}@${to}`, 'true')
+export const sshTrustProbe = (user: string, to: string, port = 22): RemoteCommand =>
+  cmd('ssh', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=5', '-p', port, `${user}@${to}`, 'true')
+
+/** Prints the user's public key ($HOME/.ssh/id_ed25519.pub), or nothing when there is none. */
+export const readPublicKey = (): RemoteCommand => cmd('sh', '-c', 'cat "$HOME/.ssh/id_ed25519.pub" 2>/dev/null; true')
+
+/** Creates the user's ed25519 key pair unless it exists (no passphrase: MPI and xl start ssh unattended). */
+export const ensureKeyPair = (comment: string): RemoteCommand =>
+  cmd('sh', '-c', 'k="$HOME/.ssh/id_ed25519"; [ -f "$k" ] || { mkdir -p -m 700 "$HOME/.ssh" && ssh-keygen -q -t ed25519 -N "" -C "$1" -f "$k"; }', 'sh', comment)
+
+/** Appends the line on stdin to $HOME/.ssh/<file> unless it is already there (authorized_keys, known_hosts). */
+export const appendLineOnce = (file: 'authorized_keys' | 'known_hosts'): RemoteCommand =>
+  cmd('sh', '-c', 'IFS= read -r line; d="$HOME/.ssh"; f="$d/$1"; mkdir -p -m 700 "$d" && touch "$f" && chmod 600 "$f" && { grep -qxF "$line" "$f" || printf "%s\\n" "$line" >>"$f"; }', 'sh', file)
+
+/** Prints $HOME/.miglab/mpi/<name>, or nothing. */
+export const readMpiFile = (name: 'hostfile' | 'rankfile'): RemoteCommand => cmd('sh', '-c', 'cat "$HOME/.miglab/mpi/$1" 2>/dev/null; true', 'sh', name)
+
+/** Writes stdin to $HOME/.miglab/mpi/<name>. */
+export const writeMpiFile = (name: 'hostfile' | 'rankfile'): RemoteCommand =>
+  cmd('sh', '-c', 'd="$HOME/.miglab/mpi"; mkdir -p "$d" && cat >"$d/$1"', 'sh', name)
 
 // ---- XCP-ng / XenServer (xe) ------------------------------------------------------------------
 
-export const xeVersion = (): RemoteCommand => cmd('xe', 'host-list', 'params=name-label,software-version,address')
+/** This host (xe on a host talks to its own pool; `host-list` shows every member with its address). */
+export const xeHosts = (): RemoteCommand => cmd('xe', 'host-list', 'params=uuid,name-label,address,software-version')
 export const poolList = (): RemoteCommand => cmd('xe', 'pool-list', 'params=uuid,name-label,master')
 export const poolNameSet = (pool: string, name: string): RemoteCommand => cmd('xe', 'pool-param-set', `uuid=${pool}`, `name-label=${name}`)
+/** dom0 reads its own xl info; `xen_commandline` says whether dom0_mem is fixed. */
 
 /**
  * Joins this host to the pool whose master is `masterAddress`. The password is read from stdin
