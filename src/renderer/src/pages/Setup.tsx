@@ -95,6 +95,7 @@ function WizardCard({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
     }
   }
   const onDone = useCallback((j: JobInfo) => {
+    setJob(j)
     if (j.status === 'succeeded') setReport(j.result as SetupRunReport)
   }, [])
   const rows = w.catalogue.flatMap((s) => (s.scope === 'lab' ? [{ s, node: null as string | null }] : lab.nodes.map((n) => ({ s, node: n.name as string | null }))))
