@@ -244,6 +244,21 @@ describe.skipIf(skip !== null)('QEMU wizard over a real sshd (two lab nodes on t
     for (const s of dry.steps) expect(s.commands.join('\n')).not.toMatch(/StrictHostKeyChecking=no/)
   }, 120_000)
 
+  it('sshd gone mid-wizard: the failure names the node and the step; once it is back, the wizard resumes to done', async () => {
+    await sshd.stop()
+    const job = await call('setup.run', { labId, wizard: 'qemu' })
+    const failed = await core.services.jobs.wait(job.id)
+    expect(failed.status).toBe('failed')
+    expect(failed.error?.message).toMatch(/^QEMU packages on node n1: /)
+    const stored = (await call('setup.list', { labId })).find((w) => w.id === 'qemu')!
+    expect(stored.steps.find((s) => s.step === 'packages' && s.node === 'n1')?.outcome).toBe('failed')
+    expect(stored.state).toBe('partial') // a failed connection is not drift: nothing was found changed
+    await sshd.start()
+    const again = await runJob({ labId, wizard: 'qemu' })
+    expect(again.steps.map((s) => s.outcome)).toEqual(Array(7).fill('already_done'))
+    expect((await call('setup.list', { labId })).find((w) => w.id === 'qemu')!.state).toBe('done')
+  }, 180_000)
+
   it('CLI: miglab setup qemu --lab wiz --dry-run / --json, through the same engine and store', () => {
     const env = { ...process.env, MIGLAB_DATA_DIR: t.dataDir }
     const bin = fileURLToPath(new URL('../bin/miglab.mjs', import.meta.url))

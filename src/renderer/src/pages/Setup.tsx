@@ -113,7 +113,7 @@ function WizardCard({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
         {rows.map(({ s, node }) => {
           const st = storedFor(w, s.id, node)
           const o = st ? OUTCOME[st.outcome] : undefined
-          const drifted = st && st.doneAt && o?.cls !== 'pass'
+          const drifted = st && st.doneAt && st.outcome === 'would_change'
           return (
             <li key={`${s.id}@${node ?? ''}`} className={`check ${o?.cls ?? 'warn'}`} data-step={s.id} data-node={node ?? 'lab'}>
               <span className="mark">{o?.mark ?? '○'}</span>
