@@ -1,11 +1,12 @@
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inputs, type Method, type Results } from '../src/shared/api'
 import type { SetupRunReport } from '../src/shared/contract/setup'
 import { MigLabError } from '../src/shared/errors'
 import type { Core } from '../src/main/core'
-import { cmd, type RemoteCommand } from '../src/main/remote/command'
+import { and, cmd, type RemoteCommand } from '../src/main/remote/command'
 import { commandText, runWizard, type NodeExec, type NodeRef, type Progress, type Step, type Wizard } from '../src/main/setup/engine'
 import { explainInstall, packagesStep } from '../src/main/setup/packages'
 import { parseQmpVersion } from '../src/main/setup/qemu'
@@ -258,6 +259,46 @@ describe.skipIf(skip !== null)('QEMU wizard over a real sshd (two lab nodes on t
     expect(again.steps.map((s) => s.outcome)).toEqual(Array(7).fill('already_done'))
     expect((await call('setup.list', { labId })).find((w) => w.id === 'qemu')!.state).toBe('done')
   }, 180_000)
+
+  it.skipIf(!existsSync('/usr/sbin/useradd') || !existsSync('/usr/bin/sudo'))('a node user that is not root: root steps go through sudo with the password on stdin, never in the dry-run text, the log or the store', async () => {
+    const user = `mlwz${process.pid % 100000}`
+    const password = `Pw-${Math.random().toString(36).slice(2)}-'"$;`
+    const sudoers = `/etc/sudoers.d/miglab-test-${user}`
+    const marker = `/var/tmp/miglab-wizard-${process.pid}`
+    execFileSync('useradd', ['-m', '-s', '/bin/sh', user])
+    try {
+      execFileSync('chpasswd', { input: `${user}:${password}\n` })
+      writeFileSync(sudoers, `${user} ALL=(ALL) ALL\n`, { mode: 0o440 })
+      const n = await call('nodes.add', { labId, name: 'su', host: '127.0.0.1', port: sshd.port, user, auth: { kind: 'password', password } })
+      const ref: NodeRef = { id: n.id, key: String(n.id), name: 'su', host: n.host, port: n.port, user }
+      const rootFile: Step = {
+        id: 'root-file',
+        title: 'A file only root can make',
+        scope: 'node',
+        async check(ctx, t) {
+          const r = await ctx.exec.run(t.node!, cmd('stat', '-c', '%U', marker))
+          return r.code === 0 && r.stdout.trim() === 'root' ? { kind: 'ok', found: `${marker} owned by root` } : { kind: 'change', found: `no ${marker}`, change: `create ${marker} as root` }
+        },
+        plan: (_ctx, t) => [{ node: t.node!, command: and(cmd('touch', marker), cmd('chmod', '600', marker)), asRoot: true }],
+      }
+      const w: Wizard = { id: 'mpi', title: 'sudo test', about: '', steps: [rootFile] }
+      const { poolExec } = await import('../src/main/setup/pool-exec')
+      const deps = { exec: poolExec(core.services.ssh), store: new SetupStepsRepo(core.services.db), progress: quietProgress() }
+      const dry = await runWizard(w, { labId, nodes: [ref], dryRun: true }, deps)
+      expect(dry.steps[0].commands).toEqual([`su: sudo -S -p '' -- sh -c '{ touch ${marker}\n} && { chmod 600 ${marker}\n}'`])
+      const applied = await runWizard(w, { labId, nodes: [ref], dryRun: false }, deps)
+      expect(applied.steps[0]).toMatchObject({ outcome: 'applied', found: `${marker} owned by root` })
+      const again = await runWizard(w, { labId, nodes: [ref], dryRun: false }, deps)
+      expect(again.steps[0].outcome).toBe('already_done')
+      const everything = JSON.stringify([dry, applied, again, deps.progress.lines, core.services.db.prepare('SELECT * FROM setup_steps').all(), core.services.db.prepare('SELECT * FROM logs').all()])
+      expect(everything).not.toContain(password)
+      await call('nodes.remove', { nodeId: n.id })
+    } finally {
+      rmSync(sudoers, { force: true })
+      rmSync(marker, { force: true })
+      execFileSync('userdel', ['-f', '-r', user], { stdio: 'ignore' })
+    }
+  }, 120_000)
 
   it('CLI: miglab setup qemu --lab wiz --dry-run / --json, through the same engine and store', () => {
     const env = { ...process.env, MIGLAB_DATA_DIR: t.dataDir }
