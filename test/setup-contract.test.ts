@@ -232,3 +232,67 @@ describe('MPI cluster wizard (fake nodes; the real OpenMPI check runs in setup-w
     expect(again.steps.every((s) => s.outcome === 'already_done')).toBe(true)
   })
 })
+
+describe('NFS shared storage wizard (fake nodes: a kernel without nfsd or NFS client, as here)', () => {
+  it('dry run: NFS-Ganesha and libnfs chosen, every command listed; apply; verify with the checksum proof; second run already done', async () => {
+    const pk = new Map<string, Set<string>>([['h1', new Set()], ['h2', new Set()]])
+    const files = new Map<string, string>()
+    let ganesha = false
+    const proofSha = 'ab'.repeat(32)
+    const { exec } = fake((n, text, stdin) => {
+      if (text.includes('nfsd /proc/filesystems') || text.includes('nfs /proc/filesystems')) return { stdout: 'none\n' }
+      if (text.includes('command -v apt-get')) return { stdout: 'apt\n' }
+      if (text.includes('dpkg-query')) {
+        const names = text.slice(text.lastIndexOf("' sh ") + 5).split(' ')
+        return { stdout: names.map((p) => `${p} ${pk.get(n.name)!.has(p) ? 'installed' : 'missing'}\n`).join('') }
+      }
+      if (text.includes('apt-get install')) {
+        for (const p of ['nfs-ganesha', 'nfs-ganesha-vfs', 'libnfs-utils']) if (text.includes(` ${p}`)) pk.get(n.name)!.add(p)
+        return {}
+      }
+      if (text.startsWith('mkdir -p')) return {}
+      if (text.includes('cat -- "$1"')) return { stdout: files.get(`${n.name}:${text.split(' ').pop()}`) ?? '' }
+      if (text.includes('cat >"$1"')) {
+        files.set(`${n.name}:${text.split(' ').pop()}`, stdin ?? '')
+        return {}
+      }
+      if (text.includes('systemctl restart nfs-ganesha')) {
+        ganesha = true
+        return {}
+      }
+      if (text === 'pgrep -x ganesha.nfsd') return ganesha ? { stdout: '123\n' } : { code: 1 }
+      if (text.includes('command -v nfs-ls')) return pk.get(n.name)!.has('libnfs-utils') ? {} : { code: 1 }
+      if (text.startsWith('nfs-ls')) return ganesha ? { stdout: '.miglab-proof\n' } : { code: 1, stderr: 'mount failed' }
+      if (text.includes('/dev/urandom')) {
+        files.set('h1:proof', proofSha)
+        return { stdout: `${proofSha}  -\n` }
+      }
+      if (text.includes('sha256sum <"$1"') && !text.includes('seconds')) return { stdout: files.has('h1:proof') ? `${proofSha}  -\n` : '' }
+      if (text.includes('nfs-cat')) return { stdout: `${files.get('h1:proof') ?? ''}  -\nseconds 100.0 100.5\n` }
+      return { code: 1, stderr: `unexpected: ${text}` }
+    })
+    const { nfsWizard } = await import('../src/main/setup/nfs')
+    const { repo } = store()
+    const dry = await runWizard(nfsWizard, { labId: 1, nodes, dryRun: true }, { exec, store: repo, progress: progress() })
+    const by = Object.fromEntries(dry.steps.map((s) => [`${s.step}@${s.node ?? 'lab'}`, s]))
+    expect(by['server-packages@lab'].found).toMatch(/the kernel has no nfsd: user-space NFS-Ganesha/)
+    expect(by['server-packages@lab'].commands).toEqual(['h1: (export DEBIAN_FRONTEND=noninteractive && { apt-get install -y --no-install-recommends nfs-ganesha nfs-ganesha-vfs\n})'])
+    expect(by['export@lab'].commands.map((c) => c.split('\n')[0])).toEqual(['h1: mkdir -p -- /srv/miglab', `h1: sh -c 'mkdir -p -- "$(dirname -- "$1")" && cat >"$1"' sh /etc/ganesha/ganesha.conf`, expect.stringMatching(/^h1: \{ \{ systemctl restart nfs-ganesha/)])
+    expect(by['client@h2'].change).toBe('install libnfs-utils (user-space NFS)')
+    expect(by['client@h1'].outcome).toBe('already_done')
+
+    const applied = await runWizard(nfsWizard, { labId: 1, nodes, dryRun: false }, { exec, store: repo, progress: progress() })
+    expect(applied.steps.map((s) => `${s.step}@${s.node ?? 'lab'}:${s.outcome}`)).toEqual([
+      'server-packages@lab:applied',
+      'export@lab:applied',
+      'client@h1:already_done',
+      'client@h2:applied',
+      'proof@lab:applied',
+    ])
+    expect(files.get('h1:/etc/ganesha/ganesha.conf')).toContain('CLIENT { Clients = 10.0.0.2; Access_Type = RW; }')
+    const proofStep = applied.steps.find((s) => s.step === 'proof')!
+    expect(proofStep.found).toMatch(/h2 read the same sha256 at 32 MiB\/s/)
+    const again = await runWizard(nfsWizard, { labId: 1, nodes, dryRun: false }, { exec, store: repo, progress: progress() })
+    expect(again.steps.every((s) => s.outcome === 'already_done')).toBe(true)
+  })
+})

@@ -245,6 +245,14 @@ describe.skipIf(skip !== null)('QEMU wizard over a real sshd (two lab nodes on t
     for (const s of dry.steps) expect(s.commands.join('\n')).not.toMatch(/StrictHostKeyChecking=no/)
   }, 120_000)
 
+  it('NFS wizard dry run on real nodes: the server kind is detected from the kernel, nothing fails, nothing changes', async () => {
+    const dry = await runJob({ labId, wizard: 'nfs', dryRun: true })
+    console.log(dry.steps.map((s) => `${s.node ?? 'lab'} ${s.step}: ${s.outcome} — ${s.found}\n  ${s.commands.join('\n  ')}`).join('\n'))
+    expect(dry.ok).toBe(true)
+    expect(dry.steps.find((s) => s.step === 'server-packages')?.found).toMatch(/the kernel has nfsd|the kernel has no nfsd: user-space NFS-Ganesha/)
+    for (const s of dry.steps) expect(['already_done', 'would_change', 'not_checkable']).toContain(s.outcome)
+  }, 120_000)
+
   it('sshd gone mid-wizard: the failure names the node and the step; once it is back, the wizard resumes to done', async () => {
     await sshd.stop()
     const job = await call('setup.run', { labId, wizard: 'qemu' })
@@ -313,7 +321,7 @@ describe.skipIf(skip !== null)('QEMU wizard over a real sshd (two lab nodes on t
     const out = JSON.parse(json.stdout) as { state: string; report: SetupRunReport }
     expect(out.state).toBe('done')
     expect(out.report.steps.map((s) => s.outcome)).toEqual(Array(7).fill('already_done'))
-    const bad = spawnSync(process.execPath, [bin, 'setup', 'nfs', '--lab', 'wiz'], { env, encoding: 'utf8', timeout: 60_000 })
+    const bad = spawnSync(process.execPath, [bin, 'setup', 'nosuch', '--lab', 'wiz'], { env, encoding: 'utf8', timeout: 60_000 })
     expect(bad.status).toBe(1)
     expect(bad.stderr).toMatch(/miglab: /)
   }, 240_000)

@@ -122,3 +122,42 @@ export const poolJoin = (masterAddress: string, masterUser: string): RemoteComma
 
 export const mpiVersion = (): RemoteCommand => cmd('mpirun', '--version')
 export const nprocOnline = (): RemoteCommand => cmd('nproc')
+
+// ---- NFS --------------------------------------------------------------------------------------
+
+/** Prints `kernel` when the kernel can serve NFS (nfsd loaded or loadable), else `none`. */
+export const kernelNfsd = (): RemoteCommand =>
+  cmd('sh', '-c', 'if grep -qw nfsd /proc/filesystems 2>/dev/null || modprobe -n -q nfsd 2>/dev/null; then echo kernel; else echo none; fi')
+
+/** Prints `kernel` when the kernel has an NFS client (nfs loaded or loadable), else `none`. */
+export const kernelNfsClient = (): RemoteCommand =>
+  cmd('sh', '-c', 'if grep -qw nfs /proc/filesystems 2>/dev/null || modprobe -n -q nfs 2>/dev/null; then echo kernel; else echo none; fi')
+
+/** Prints the file, or nothing when it does not exist. */
+export const readFileIfPresent = (path: string): RemoteCommand => cmd('sh', '-c', 'cat -- "$1" 2>/dev/null; true', 'sh', path)
+
+/** Writes stdin to `path` (whole file), creating its directory. */
+export const writeFileFromStdin = (path: string): RemoteCommand => cmd('sh', '-c', 'mkdir -p -- "$(dirname -- "$1")" && cat >"$1"', 'sh', path)
+
+export const mkdirP = (path: string): RemoteCommand => cmd('mkdir', '-p', '--', path)
+export const exportfsReload = (): RemoteCommand => cmd('exportfs', '-ra')
+export const exportfsList = (): RemoteCommand => cmd('exportfs', '-v')
+/** Restarts NFS-Ganesha through systemd, or starts the daemon directly where there is no systemd. */
+export const ganeshaRestart = (): RemoteCommand =>
+  or(redirect(cmd('systemctl', 'restart', 'nfs-ganesha'), { stderr: '/dev/null' }), seq(redirect(cmd('pkill', '-x', 'ganesha.nfsd'), { stderr: '/dev/null' }), cmd('ganesha.nfsd')))
+export const ganeshaRunning = (): RemoteCommand => cmd('pgrep', '-x', 'ganesha.nfsd')
+
+/** Lists an export through user-space NFS (libnfs): works where the kernel has no NFS client. */
+export const libnfsList = (url: string): RemoteCommand => cmd('nfs-ls', url)
+/** Writes `bytes` random bytes to `path` and prints its sha256. */
+export const writeRandomFile = (path: string, bytes: number): RemoteCommand =>
+  cmd('sh', '-c', 'head -c "$2" /dev/urandom >"$1" && sha256sum <"$1"', 'sh', path, bytes)
+/** Reads a file over user-space NFS and prints its sha256 and the seconds it took. */
+export const libnfsChecksum = (url: string): RemoteCommand =>
+  cmd('sh', '-c', 's=$(date +%s.%N); h=$(nfs-cat "$1" | sha256sum); e=$(date +%s.%N); echo "$h"; echo "seconds $s $e"', 'sh', url)
+/** Reads a file (a kernel NFS mount) and prints its sha256 and the seconds it took. */
+export const fileChecksum = (path: string): RemoteCommand =>
+  cmd('sh', '-c', 's=$(date +%s.%N); h=$(sha256sum <"$1"); e=$(date +%s.%N); echo "$h"; echo "seconds $s $e"', 'sh', path)
+export const sha256 = (path: string): RemoteCommand => cmd('sh', '-c', 'sha256sum <"$1" 2>/dev/null; true', 'sh', path)
+export const isMountpoint = (path: string): RemoteCommand => cmd('findmnt', '-n', '-o', 'SOURCE', '--', path)
+export const nfsMount = (source: string, path: string): RemoteCommand => and(mkdirP(path), cmd('mount', '-t', 'nfs', '--', source, path))

@@ -1,6 +1,6 @@
 import { MigLabError } from '../../shared/errors'
 import { detectPackageManager, installPackages, packageStatus, parsePackageStatus, type PackageManager } from '../remote/setup'
-import type { Finding, Step } from './engine'
+import type { Finding, NodeRef, PlannedCommand, Step, StepContext } from './engine'
 
 /** Package names per package manager. */
 export type PackageSet = Record<PackageManager, string[]>
@@ -32,34 +32,39 @@ export function explainInstall(err: MigLabError, node: string, packages: string[
   })
 }
 
+/** What the node's package manager (apt or dnf) says of `packages`; a change installs what is missing. */
+export async function checkPackages(ctx: StepContext, node: NodeRef, packages: PackageSet): Promise<Finding> {
+  const pmOut = await ctx.exec.run(node, detectPackageManager(), { timeoutMs: 15_000 })
+  const pm = pmOut.stdout.trim() as PackageManager
+  if (pm !== 'apt' && pm !== 'dnf') return { kind: 'not_checkable', reason: `node ${node.name} has neither apt-get nor dnf; install ${packages.apt.join(', ')} (or your distribution's names) by hand` }
+  const wanted = packages[pm]
+  const r = await ctx.exec.run(node, packageStatus(pm, wanted), { timeoutMs: 30_000 })
+  if (r.code !== 0) return { kind: 'not_checkable', reason: `the ${pm} package database could not be read: ${r.stderr.trim().slice(-300)}` }
+  const { installed, missing } = parsePackageStatus(r.stdout)
+  const facts = { packageManager: pm, installed, missing }
+  if (missing.length === 0) return { kind: 'ok', found: `${installed.join(', ')} installed (${pm})`, facts }
+  return { kind: 'change', found: `${pm}: missing ${missing.join(', ')}${installed.length ? `; installed ${installed.join(', ')}` : ''}`, change: `install ${missing.join(', ')} with ${pm}`, facts }
+}
+
+/** The install command for what `checkPackages` found missing. */
+export function installPlan(node: NodeRef, finding: Finding & { kind: 'change' }): PlannedCommand {
+  return { node, command: installPackages(finding.facts!.packageManager as PackageManager, finding.facts!.missing as string[]), asRoot: true, timeoutMs: 15 * 60_000 }
+}
+
+/** Install failures explained, for any step that installs. */
+export function explainInstallError(err: MigLabError, node: string, packages: PackageSet): MigLabError {
+  const pm: PackageManager = /dnf install/.test(err.detail?.command ?? '') ? 'dnf' : 'apt'
+  return explainInstall(err, node, packages[pm], pm)
+}
+
 /** A per-node step: the node's package manager (apt or dnf) reports `packages` installed; apply installs what is missing. */
 export function packagesStep(id: string, title: string, packages: PackageSet): Step {
   return {
     id,
     title,
     scope: 'node',
-    async check(ctx, t): Promise<Finding> {
-      const node = t.node!
-      const pmOut = await ctx.exec.run(node, detectPackageManager(), { timeoutMs: 15_000 })
-      const pm = pmOut.stdout.trim() as PackageManager
-      if (pm !== 'apt' && pm !== 'dnf') return { kind: 'not_checkable', reason: `node ${node.name} has neither apt-get nor dnf; install ${packages.apt.join(', ')} (or your distribution's names) by hand` }
-      const wanted = packages[pm]
-      const r = await ctx.exec.run(node, packageStatus(pm, wanted), { timeoutMs: 30_000 })
-      if (r.code !== 0) return { kind: 'not_checkable', reason: `the ${pm} package database could not be read: ${r.stderr.trim().slice(-300)}` }
-      const { installed, missing } = parsePackageStatus(r.stdout)
-      const facts = { packageManager: pm, installed, missing }
-      if (missing.length === 0) return { kind: 'ok', found: `${installed.join(', ')} installed (${pm})`, facts }
-      return { kind: 'change', found: `${pm}: missing ${missing.join(', ')}${installed.length ? `; installed ${installed.join(', ')}` : ''}`, change: `install ${missing.join(', ')} with ${pm}`, facts }
-    },
-    plan(_ctx, t, finding) {
-      const pm = finding.facts!.packageManager as PackageManager
-      const missing = finding.facts!.missing as string[]
-      return [{ node: t.node!, command: installPackages(pm, missing), asRoot: true, timeoutMs: 15 * 60_000 }]
-    },
-    explain(err, t) {
-      // The engine only calls this after `plan`, so the missing set is known again from the command.
-      const pm: PackageManager = /dnf install/.test(err.detail?.command ?? '') ? 'dnf' : 'apt'
-      return explainInstall(err, t.node!.name, packages[pm], pm)
-    },
+    check: (ctx, t) => checkPackages(ctx, t.node!, packages),
+    plan: (_ctx, t, finding) => [installPlan(t.node!, finding)],
+    explain: (err, t) => explainInstallError(err, t.node!.name, packages),
   }
 }

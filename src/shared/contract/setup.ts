@@ -5,7 +5,7 @@ import { id } from './app'
 import { hostName, userName } from './nodes'
 
 /** Contract of the setup wizards: step catalogues run by one engine (check → apply → verify, dry run). */
-export const wizardIds = ['qemu', 'xen', 'xcpng', 'mpi'] as const
+export const wizardIds = ['qemu', 'xen', 'xcpng', 'nfs', 'mpi'] as const
 export type WizardId = (typeof wizardIds)[number]
 
 /** What happened to one step on one node (or the lab) in one run. */
