@@ -56,6 +56,9 @@ const sampleInputs: { [M in Method]: Input<M> } = {
   'runs.upload': { base64: 'AA==' },
   'runs.group': { groupBy: ['strategy'] },
   'runs.thesis': {},
+  'setup.list': { labId: 1 },
+  'setup.run': { labId: 1, wizard: 'qemu', dryRun: true },
+  'setup.check': { labId: 1, wizard: 'qemu' },
 }
 
 function mockElectron(options: { lock?: boolean } = {}) {

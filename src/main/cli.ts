@@ -6,6 +6,7 @@ import { registerAppCommands } from './cli/app'
 import { registerLabCommands } from './cli/lab'
 import { registerRunCommands } from './cli/run'
 import { registerRunsCommands } from './cli/runs'
+import { registerSetupCommands } from './cli/setup'
 
 // CLI entry: each area registers its commands from its own file under cli/.
 const program = new Command()
@@ -17,6 +18,7 @@ registerLabCommands(program)
 registerVmCommands(program)
 registerRunCommands(program)
 registerRunsCommands(program)
+registerSetupCommands(program)
 
 /** `lab up` of `miglab lab up --nodes 9`: the words before the first option, for the help hint. */
 const subcommand = (args: string[]): string | undefined => {

@@ -8,6 +8,7 @@ import { reconcileInterrupted } from './migration/recover'
 import { nodeHandlers } from './handlers/nodes'
 import { terminalHandlers } from './handlers/terminals'
 import { historyHandlers } from './handlers/history'
+import { setupHandlers } from './handlers/setup'
 import { QemuDriver } from './hypervisors/qemu/driver'
 import { MigrationCa } from './security/migration-ca'
 import { XenDriver } from './hypervisors/xen/driver'
@@ -102,6 +103,7 @@ export function createCore(options: CoreOptions): Core {
     ...nodeHandlers(services),
     ...terminalHandlers(services),
     ...historyHandlers(services),
+    ...setupHandlers(services),
   }
 
   recoverPlacements(services)

@@ -5,6 +5,7 @@ import { migrationInputs, type MigrationResults } from './contract/migration'
 import { nodeInputs, type NodeResults } from './contract/nodes'
 import { terminalInputs, type TerminalResults } from './contract/terminals'
 import { historyInputs, type HistoryResults } from './contract/history'
+import { setupInputs, type SetupResults } from './contract/setup'
 import type { ApiError } from './errors'
 import type { ApiEvent, EventListener } from './events'
 
@@ -20,10 +21,11 @@ export const inputs = {
   ...nodeInputs,
   ...terminalInputs,
   ...historyInputs,
+  ...setupInputs,
 } as const
 
 /** Each area's results; an area adds its interface here and its schemas to `inputs`. */
-export interface Results extends AppResults, LabResults, MigrationResults, NodeResults, TerminalResults, HistoryResults {}
+export interface Results extends AppResults, LabResults, MigrationResults, NodeResults, TerminalResults, HistoryResults, SetupResults {}
 
 export type Method = keyof typeof inputs & keyof Results
 export type Input<M extends Method> = z.input<(typeof inputs)[M]>

@@ -159,6 +159,13 @@ export const migrations: Migration[] = [
   CREATE INDEX notes_run ON notes (run_id);
   CREATE INDEX logs_run ON logs (run_id);
   `,
+  // Setup wizards: one row per (lab, wizard, step, node) holding the latest result; \`done_at\` is when
+  // the step was last found done, so a later check that finds it undone shows as drift.
+  `
+  ALTER TABLE setup_steps ADD COLUMN done_at TEXT;
+  DELETE FROM setup_steps WHERE id NOT IN (SELECT max(id) FROM setup_steps GROUP BY lab_id, wizard, step, coalesce(node_id, 0));
+  CREATE UNIQUE INDEX setup_steps_key ON setup_steps (lab_id, wizard, step, coalesce(node_id, 0));
+  `,
 ]
 
 /**

@@ -1,14 +1,40 @@
+import type { WizardState } from '../../../shared/contract/setup'
 import type { Lab, LabNode } from '../../../shared/domain'
+import { useCall } from '../api'
 import { navigate } from '../nav'
 import { AddNodeForm } from './AddNodeForm'
 import { DemoLabPanel } from './DemoLabPanel'
 import { NodeRow } from './NodeRow'
 
-const SETUP = [
-  { id: 'hypervisor', label: 'Hypervisor', about: 'XCP-ng/XenServer pool or QEMU/KVM on every node' },
-  { id: 'storage', label: 'Shared storage', about: 'NFS export on one node, mounted by all' },
-  { id: 'cluster', label: 'MPI/DSM cluster', about: 'OpenMPI across the nodes, the DSM layer on top' },
-]
+const STATE: Record<WizardState, { mark: string; cls: string; label: string }> = {
+  not_started: { mark: '○', cls: 'warn', label: 'not started' },
+  partial: { mark: '◐', cls: 'warn', label: 'partial' },
+  done: { mark: '✓', cls: 'ok', label: 'done' },
+  drifted: { mark: '!', cls: 'missing', label: 'drifted: a step once done is not any more' },
+}
+
+/** Each wizard's state from its stored step results; the Setup page runs them. */
+function SetupChecklist({ lab }: { lab: Lab }) {
+  const list = useCall('setup.list', { labId: lab.id }, (e) => e.type === 'setup.changed' && e.labId === lab.id)
+  return (
+    <ul className="checklist setup" aria-label="Setup checklist">
+      {(list.data ?? []).map((w) => (
+        <li key={w.id} className={`check ${STATE[w.state].cls}`}>
+          <span className="mark">{STATE[w.state].mark}</span>
+          <span className="label">
+            {w.title}{' '}
+            <button className="subtle" onClick={() => navigate('setup', { lab: lab.id })}>
+              Open in Setup
+            </button>
+          </span>
+          <span className="found">
+            {STATE[w.state].label} — {w.about}
+          </span>
+        </li>
+      ))}
+    </ul>
+  )
+}
 
 /** One lab: its nodes (connect, host keys, preflight, terminals) and the setup checklist. */
 export function LabDetail({ lab, onChanged }: { lab: Lab; onChanged: () => void }) {
@@ -31,15 +57,7 @@ export function LabDetail({ lab, onChanged }: { lab: Lab; onChanged: () => void 
         ))}
       </div>
       <h2 className="section">Setup checklist</h2>
-      <ul className="checklist setup" aria-label="Setup checklist">
-        {SETUP.map((s) => (
-          <li key={s.id} className="check warn">
-            <span className="mark">○</span>
-            <span className="label">{s.label}</span>
-            <span className="found">{s.about} — not set up yet (the Setup wizards fill this in)</span>
-          </li>
-        ))}
-      </ul>
+      <SetupChecklist lab={lab} />
       {lab.kind === 'real' && <AddNodeForm labId={lab.id} onAdded={onChanged} />}
     </div>
   )

@@ -1,0 +1,50 @@
+import type { Command } from 'commander'
+import { wizardIds, type SetupRunReport, type SetupStepResult, type WizardId, type WizardStatus } from '../../shared/contract/setup'
+import type { JobInfo } from '../../shared/domain'
+import { MigLabError } from '../../shared/errors'
+import { describe } from '../setup/engine'
+import { findLab } from './run'
+import { call, followJob, withCore } from './session'
+import { printable } from './words'
+
+const line = (r: SetupStepResult): string[] => [
+  `${printable(r.node ?? 'lab')}  ${printable(r.title)}: ${printable(describe(r))}`,
+  ...r.commands.map((c) => `    $ ${c.split('\n').map(printable).join('\n      ')}`),
+  ...(r.error?.detail?.command ? [`    command: ${printable(r.error.detail.command)}`] : []),
+  ...(r.error?.detail?.stderrTail ? r.error.detail.stderrTail.split('\n').map((l) => `    | ${printable(l)}`) : []),
+]
+
+/** `miglab setup <wizard> --lab L [--dry-run] [--check] [--json]`: the Setup page's engine from a shell. */
+export function registerSetupCommands(program: Command): void {
+  program
+    .command('setup')
+    .description(`set a lab up with a wizard (${wizardIds.join(', ')}): check, apply, verify; --dry-run lists every command per node first`)
+    .argument('<wizard>', wizardIds.join(' | '))
+    .requiredOption('--lab <lab>', 'lab name or id')
+    .option('--dry-run', 'check only, and list every command apply would run, per node, exactly as it would run')
+    .option('--check', 'check again: re-run only the checks and store what they find')
+    .option('--json', 'machine-readable output')
+    .action((wizard: string, o: { lab: string; dryRun?: boolean; check?: boolean; json?: boolean }) =>
+      withCore(async (core) => {
+        const lab = await findLab(core, o.lab)
+        const start = () =>
+          o.check
+            ? call<JobInfo>(core, 'setup.check', { labId: lab.id, wizard })
+            : call<JobInfo>(core, 'setup.run', { labId: lab.id, wizard, dryRun: o.dryRun === true })
+        const { done } = await followJob(core, start, 'Cancelling the wizard…')
+        const status = (await call<WizardStatus[]>(core, 'setup.list', { labId: lab.id })).find((w) => w.id === (wizard as WizardId))
+        const report = done.result as SetupRunReport | undefined
+        if (o.json) {
+          console.log(JSON.stringify({ job: { id: done.id, status: done.status, error: done.error }, report: report ?? null, state: status?.state, steps: status?.steps }, null, 2))
+        } else {
+          // A failed run's report is not in the job: its steps are what the store now holds.
+          for (const r of report?.steps ?? status?.steps ?? []) for (const l of line(r)) console.log(l)
+          console.log(`${printable(status?.title ?? wizard)} on ${printable(lab.name)}: ${status?.state.replace('_', ' ') ?? 'unknown'}${o.dryRun ? ' (dry run: nothing changed)' : ''}`)
+        }
+        if (done.status !== 'succeeded') {
+          const failed = status?.steps.find((s) => s.outcome === 'failed')
+          throw new MigLabError(done.error?.code ?? 'setup_failed', done.error?.message ?? 'The wizard did not finish.', failed?.error?.detail)
+        }
+      }),
+    )
+}
