@@ -59,8 +59,11 @@ export function silences(times: readonly number[], lostSentAt: readonly number[]
   return out
 }
 
-/** A reply already on the wire when the guest stopped may still land this long after STOP. */
-export const IN_FLIGHT_MS = 2
+/**
+ * A reply the guest sent just before STOP may be read this much later: on the wire, or waiting for
+ * MigLab's busy event loop (there are no kernel receive timestamps in Node's dgram).
+ */
+export const IN_FLIGHT_MS = 20
 
 /**
  * The client-observed gap of a migration: the guest silence that spans the switchover (from the last
