@@ -7,7 +7,7 @@
 // xterm.js's DOM renderer in headless Chromium without a GPU — is the limit, not the SSH or ack path.
 import { chromium } from '@playwright/test'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import WebSocket from 'ws'
@@ -66,34 +66,67 @@ try {
   })
   ws.close()
 
-  const browser = await chromium.launch({ executablePath: process.env.MIGLAB_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-  await page.goto(`${origin}/?page=terminals${new URL(url).hash}`)
-  await page.getByRole('button', { name: 'New terminal' }).click()
-  const host = page.locator('.xterm-host')
-  await page.getByTestId('terminal').and(page.locator('[data-terminal-id]')).waitFor()
-  await host.locator('.xterm').click()
-  await page.keyboard.type('stty -echo\n')
-  await page.waitForTimeout(500)
-  const before = Number((await host.getAttribute('data-bytes-written')) ?? 0)
-  const start = performance.now()
-  await page.keyboard.type(`${flood.text}; echo\n`)
-  await page.waitForFunction(
-    ([target]) => Number(document.querySelector('.xterm-host')?.getAttribute('data-bytes-written') ?? 0) >= target,
-    [before + bytes],
-    { timeout: 600_000, polling: 50 },
-  )
-  const termS = (performance.now() - start) / 1000
-  const rendered = Number(await host.getAttribute('data-bytes-written')) - before
+  // Each configuration switches one part back (localStorage 'miglab.terminal.tuning', read by the
+  // page), in one browser and one run, so the ratios compare like with like.
+  const configs: { name: string; tuning: Record<string, unknown> }[] = [
+    { name: 'before: DOM, base64 JSON, no batching', tuning: { renderer: 'dom', wire: 'base64', batch: false } },
+    { name: '+ binary frames', tuning: { renderer: 'dom', wire: 'binary', batch: false } },
+    { name: '+ batching per frame', tuning: { renderer: 'dom', wire: 'binary', batch: true } },
+    { name: '+ WebGL (the default)', tuning: {} },
+    { name: 'WebGL, base64, no batching', tuning: { wire: 'base64', batch: false } },
+  ]
+  const profile = process.env.MIGLAB_PROFILE // a directory: one .cpuprofile per configuration
+  const browser = await chromium.launch({
+    executablePath: process.env.MIGLAB_CHROMIUM ?? '/usr/bin/chromium',
+    // No GPU here: Chromium's SwiftShader gives WebGL2 in software (the page falls back to DOM without it).
+    args: ['--no-sandbox', '--disable-background-networking', '--enable-unsafe-swiftshader'],
+  })
+  const results: { name: string; mbs: number; renderer: string; rendered: number }[] = []
+  for (const c of configs) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    await page.addInitScript((t) => localStorage.setItem('miglab.terminal.tuning', t), JSON.stringify(c.tuning))
+    await page.goto(`${origin}/?page=terminals${new URL(url).hash}`)
+    await page.getByRole('button', { name: 'New terminal' }).click()
+    const host = page.locator('.xterm-host')
+    await page.getByTestId('terminal').and(page.locator('[data-terminal-id]')).waitFor()
+    await host.locator('.xterm').click()
+    await page.keyboard.type('stty -echo\n')
+    await page.waitForTimeout(500)
+    const before = Number((await host.getAttribute('data-bytes-written')) ?? 0)
+    const cdp = profile ? await page.context().newCDPSession(page) : undefined
+    if (cdp) {
+      await cdp.send('Profiler.enable')
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+      await cdp.send('Profiler.start')
+    }
+    const start = performance.now()
+    await page.keyboard.type(`${flood.text}; echo\n`)
+    await page.waitForFunction(
+      ([target]) => Number(document.querySelector('.xterm-host')?.getAttribute('data-bytes-written') ?? 0) >= target,
+      [before + bytes],
+      { timeout: 600_000, polling: 50 },
+    )
+    const termS = (performance.now() - start) / 1000
+    if (cdp) {
+      const { profile: p } = await cdp.send('Profiler.stop')
+      writeFileSync(join(profile!, `${results.length}.cpuprofile`), JSON.stringify(p))
+    }
+    const rendered = Number(await host.getAttribute('data-bytes-written')) - before
+    results.push({ name: c.name, mbs: bytes / 1e6 / termS, renderer: (await host.getAttribute('data-renderer')) ?? '?', rendered })
+    await page.close()
+  }
   await browser.close()
 
   const rawMBs = raw.stdout.length / 1e6 / rawS
-  const termMBs = bytes / 1e6 / termS
+  const base = results[0].mbs
   console.log(`payload                  ${MB} MB of output`)
   console.log(`SSH pool, no browser     ${rawMBs.toFixed(1)} MB/s (${raw.stdout.length} bytes)`)
-  console.log(`xterm.js in Chromium     ${termMBs.toFixed(1)} MB/s (${rendered} bytes rendered, ≥ ${bytes} sent: ${rendered >= bytes ? 'all' : 'MISSING'})`)
-  console.log(`ratio terminal / raw     ${(termMBs / rawMBs).toFixed(2)}×`)
-  console.log(`ratio terminal / goal    ${(termMBs / GOAL_MBS).toFixed(2)}× of ${GOAL_MBS} MB/s`)
+  console.log('xterm.js in Chromium (headless, software WebGL via SwiftShader):')
+  for (const r of results) {
+    console.log(
+      `  ${r.name.padEnd(40)} ${r.mbs.toFixed(1).padStart(5)} MB/s  ×${(r.mbs / base).toFixed(2)} of before  ×${(r.mbs / rawMBs).toFixed(2)} of raw  ×${(r.mbs / GOAL_MBS).toFixed(2)} of ${GOAL_MBS} MB/s goal  [${r.renderer}] ${r.rendered >= bytes ? 'all bytes rendered' : `MISSING: ${r.rendered} of ${bytes}`}`,
+    )
+  }
 } finally {
   server.kill('SIGTERM')
   await sshd.stop()

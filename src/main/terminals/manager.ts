@@ -40,7 +40,7 @@ export class TerminalManager {
     this.terminals.set(id, t)
     shell.stream.on('data', (chunk: Buffer) => {
       t.unacked += chunk.length
-      this.bus.emit({ type: 'terminal.data', id, data: chunk.toString('base64') })
+      this.bus.emit({ type: 'terminal.data', id, data: chunk })
       if (!t.paused && t.unacked > HIGH_WATER) {
         t.paused = true
         shell.stream.pause()

@@ -1,0 +1,46 @@
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { openDb } from '../src/main/store/db'
+import { runDetail, runDetailThinned } from '../src/main/store/run-detail'
+import { RunWriter } from '../src/main/store/run-writer'
+import { decimate } from '../src/shared/decimate'
+import { rng } from './fixtures/synthetic-runs'
+import { tempDir } from './helpers'
+
+describe('run detail thinned in SQL', () => {
+  const db = openDb(join(tempDir(), 'miglab.db'))
+  const writer = new RunWriter(db)
+  const id = writer.create({ labId: null, jobId: null, vm: 'g', strategy: 'precopy', workload: 'idle', params: {}, environment: {} })
+  const rand = rng(7)
+  // Irregular times (a probe's replies), one spike and one dip, one short series.
+  let t = 0
+  for (let i = 0; i < 50_000; i++) {
+    t += 0.5 + rand() * 2
+    writer.sample(id, t, 'probe.rtt_ms', i === 31_337 ? 250 : i === 40_001 ? -1 : 0.2 + rand() * 0.3)
+    if (i % 1000 === 0) writer.sample(id, t, 'qemu.remaining_bytes', 1e9 - i * 1e4)
+  }
+  writer.finish(id, 'succeeded', {})
+  writer.flush()
+
+  it('gives exactly what decimating every sample in JavaScript gives (first, lowest, highest, last per bucket)', () => {
+    const full = runDetail(db, id)!
+    const thin = runDetailThinned(db, id, 500)!
+    const expected = decimate(full.samples['probe.rtt_ms'], 500)
+    expect(expected.length).toBeLessThan(2001)
+    expect(thin.samples['probe.rtt_ms']).toEqual(expected)
+    expect(thin.samples['probe.rtt_ms']).toContainEqual(full.samples['probe.rtt_ms'][31_337])
+    expect(thin.samples['probe.rtt_ms']).toContainEqual(full.samples['probe.rtt_ms'][40_001])
+    expect(thin.thinned).toEqual({ 'probe.rtt_ms': 50_000 })
+    // A short series comes whole; everything else of the run is the same.
+    expect(thin.samples['qemu.remaining_bytes']).toEqual(full.samples['qemu.remaining_bytes'])
+    const { samples: _a, thinned: _t, ...rest } = thin
+    const { samples: _b, ...fullRest } = full
+    expect(rest).toEqual(fullRest)
+  })
+
+  it('keeps every sample when the series fits', () => {
+    const thin = runDetailThinned(db, id, 20_000)!
+    expect(thin.samples['probe.rtt_ms']).toHaveLength(50_000)
+    expect(thin.thinned).toEqual({})
+  })
+})
