@@ -72,8 +72,9 @@ try {
     { name: 'before: DOM, base64 JSON, no batching', tuning: { renderer: 'dom', wire: 'base64', batch: false } },
     { name: '+ binary frames', tuning: { renderer: 'dom', wire: 'binary', batch: false } },
     { name: '+ batching per frame', tuning: { renderer: 'dom', wire: 'binary', batch: true } },
-    { name: '+ WebGL (the default)', tuning: {} },
-    { name: 'WebGL, base64, no batching', tuning: { wire: 'base64', batch: false } },
+    { name: 'the default (auto renderer)', tuning: {} },
+    { name: '+ WebGL forced', tuning: { renderer: 'webgl' } },
+    { name: 'WebGL forced, base64, no batching', tuning: { renderer: 'webgl', wire: 'base64', batch: false } },
   ]
   const profile = process.env.MIGLAB_PROFILE // a directory: one .cpuprofile per configuration
   const browser = await chromium.launch({

@@ -85,12 +85,12 @@ function fromBase64(base64: string): Uint8Array {
 /**
  * How terminals render and receive output. The defaults are the fast path; `localStorage
  * ['miglab.terminal.tuning']` (JSON) switches parts back one at a time, which is how
- * bench/terminal.ts measures what each part is worth: `renderer` 'auto' (WebGL where the page has
- * it, else the DOM renderer) | 'dom'; `batch` true (coalesce chunks per animation frame before
+ * bench/terminal.ts measures what each part is worth: `renderer` 'auto' (WebGL on a GPU, else the
+ * DOM renderer) | 'dom' | 'webgl' (also on a software rasteriser); `batch` true (coalesce chunks per animation frame before
  * xterm.write) | false; `wire` 'binary' (binary WebSocket frames) | 'base64' (base64 in JSON).
  */
 export interface TerminalTuning {
-  renderer: 'auto' | 'dom'
+  renderer: 'auto' | 'dom' | 'webgl'
   batch: boolean
   wire: 'binary' | 'base64'
 }
@@ -100,7 +100,7 @@ export function terminalTuning(): TerminalTuning {
   try {
     const given = JSON.parse(localStorage.getItem('miglab.terminal.tuning') ?? '{}') as Partial<TerminalTuning>
     return {
-      renderer: given.renderer === 'dom' ? 'dom' : 'auto',
+      renderer: given.renderer === 'dom' || given.renderer === 'webgl' ? given.renderer : 'auto',
       batch: given.batch !== false,
       wire: given.wire === 'base64' ? 'base64' : 'binary',
     }

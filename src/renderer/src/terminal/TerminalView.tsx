@@ -14,6 +14,26 @@ import { ErrorBox } from '../ErrorBox'
 
 const ACK_EVERY = 64 * 1024
 
+let gpu: boolean | undefined
+/**
+ * Whether WebGL2 here runs on a GPU. A software rasteriser (SwiftShader, llvmpipe: headless Chromium,
+ * a VM without GPU) draws xterm.js's WebGL renderer about half as fast as the DOM renderer
+ * (bench/terminal.ts), so 'auto' takes WebGL only on hardware.
+ */
+function hardwareWebgl(): boolean {
+  if (gpu !== undefined) return gpu
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2')
+    const info = gl?.getExtension('WEBGL_debug_renderer_info')
+    const name = gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : ''
+    gl?.getExtension('WEBGL_lose_context')?.loseContext()
+    gpu = !!gl && !/swiftshader|llvmpipe|softpipe|software|lavapipe/i.test(name)
+  } catch {
+    gpu = false
+  }
+  return gpu
+}
+
 function concat(parts: Uint8Array[], length: number): Uint8Array {
   if (parts.length === 1) return parts[0]
   const out = new Uint8Array(length)
@@ -56,7 +76,7 @@ export function TerminalView({ nodeId, nodeName, active, demoNode = false }: { n
     const tuning = terminalTuning()
     const showRenderer = (r: 'webgl' | 'dom') => host.current?.setAttribute('data-renderer', r)
     showRenderer('dom')
-    if (tuning.renderer === 'auto') {
+    if (tuning.renderer === 'webgl' || (tuning.renderer === 'auto' && hardwareWebgl())) {
       try {
         const webgl = new WebglAddon()
         // A lost context (GPU reset, too many contexts) falls back to the DOM renderer for good.
@@ -67,7 +87,7 @@ export function TerminalView({ nodeId, nodeName, active, demoNode = false }: { n
         xterm.loadAddon(webgl)
         showRenderer('webgl')
       } catch {
-        // no WebGL2 here (no GPU and no software fallback): the DOM renderer draws
+        // no WebGL2 here: the DOM renderer draws
       }
     }
     fit.fit()
