@@ -15,7 +15,8 @@ import { dbPathIn } from '../src/main/paths'
 import { buildBundle, gzipBundle, importBundle, parseBundle } from '../src/main/store/bundle'
 import { openDb } from '../src/main/store/db'
 import { HistoryRepo } from '../src/main/store/history'
-import { runDetail, runSummaries } from '../src/main/store/run-detail'
+import { runDetail, runDetailThinned, runSummaries } from '../src/main/store/run-detail'
+import { decimate } from '../src/shared/decimate'
 import { seedRuns } from '../test/fixtures/synthetic-runs'
 
 const args = process.argv.slice(2)
@@ -25,6 +26,10 @@ const STRATEGIES = ['precopy', 'postcopy', 'dsm', 'xbzrle', 'multifd']
 const WORKLOADS = ['idle', 'dirty:64M:50', 'dirty:256M:200', 'echo']
 const SAMPLES_PER_SERIES = 34 // 3 series × 34 × 10 000 runs ≈ 1 020 000 samples
 
+const thinInJs = (run: { samples: Record<string, [number, number][]> }) => {
+  for (const [k, p] of Object.entries(run.samples)) run.samples[k] = decimate(p, 2000)
+  return run
+}
 const dir = mkdtempSync(join(tmpdir(), 'miglab-bench-history-'))
 const fresh = mkdtempSync(join(tmpdir(), 'miglab-bench-history-import-'))
 const line = (label: string, ms: number, goal?: number, extra = '') =>
@@ -68,6 +73,8 @@ try {
   const one = ids[Math.floor(ids.length / 2)]
   line('detail: one run (samples, events, record)', median(() => (runDetail(db, one), history.record(one))), 200)
   line('detail: a run with 120 000 samples', median(() => (runDetail(db, heavy), history.record(heavy))), 200)
+  line('  before: every sample read, thinned in JS', median(() => (thinInJs(runDetail(db, heavy)!), history.record(heavy))), 200)
+  line('  thinned in SQL (runs.detail, 2 000 buckets)', median(() => (runDetailThinned(db, heavy, 2000), history.record(heavy))), 200)
   const thousand = ids.slice(0, 1000)
   line('compare 1 000 runs (strategy × workload)', median(() => compareRuns(runSummaries(db, thousand))), 300)
   line('compare 1 000 runs grouped by a parameter', median(() => groupRuns(history.groupable({ ids: thousand }), ['param:multifdChannels', 'workload'])), 300)
@@ -154,6 +161,34 @@ async function inPage(dataDir: string, heavy: number): Promise<void> {
       () => page.waitForFunction((id) => (document.querySelector('h1')?.textContent ?? '').includes(`Run #${id} —`) && document.querySelectorAll('.chart canvas').length >= 2, heavy),
       empty,
     )
+    // The call alone, as the page's client makes it: request, JSON over the WebSocket, JSON.parse.
+    const callOnly = async (maxPoints?: number) => {
+      const ts: number[] = []
+      let bytes = 0
+      for (let i = 0; i <= 5; i++) {
+        const r = await page.evaluate(
+          ([id, maxPoints]) =>
+            new Promise<[number, number]>((resolve) => {
+              const ws = new WebSocket(`ws://${location.host}/api?token=${encodeURIComponent(sessionStorage.getItem('miglab.token') ?? '')}`)
+              ws.onopen = () => {
+                const t = performance.now()
+                ws.onmessage = (m) => {
+                  JSON.parse(String(m.data))
+                  resolve([performance.now() - t, String(m.data).length])
+                  ws.close()
+                }
+                ws.send(JSON.stringify({ id: 1, method: 'runs.detail', input: maxPoints ? { id, maxPoints } : { id } }))
+              }
+            }),
+          [heavy, maxPoints ?? 0],
+        )
+        if (i > 0) ts.push(r[0])
+        bytes = r[1]
+      }
+      return { ms: ts.sort((a, b) => a - b)[2], bytes }
+    }
+    const c = await callOnly()
+    line('  of which the call (WebSocket + JSON.parse)', c.ms, 200, `   ${(c.bytes / 1024).toFixed(0)} KiB of JSON`)
     const thousand = Array.from({ length: 1000 }, (_, i) => i + 1).join(',')
     await timed(
       'compare 1 000 runs: statistics and bars drawn',
