@@ -16,7 +16,6 @@ import { buildBundle, gzipBundle, importBundle, parseBundle } from '../src/main/
 import { openDb } from '../src/main/store/db'
 import { HistoryRepo } from '../src/main/store/history'
 import { runDetail, runDetailThinned, runSummaries } from '../src/main/store/run-detail'
-import { decimate } from '../src/shared/decimate'
 import { seedRuns } from '../test/fixtures/synthetic-runs'
 
 const args = process.argv.slice(2)
@@ -26,10 +25,6 @@ const STRATEGIES = ['precopy', 'postcopy', 'dsm', 'xbzrle', 'multifd']
 const WORKLOADS = ['idle', 'dirty:64M:50', 'dirty:256M:200', 'echo']
 const SAMPLES_PER_SERIES = 34 // 3 series × 34 × 10 000 runs ≈ 1 020 000 samples
 
-const thinInJs = (run: { samples: Record<string, [number, number][]> }) => {
-  for (const [k, p] of Object.entries(run.samples)) run.samples[k] = decimate(p, 2000)
-  return run
-}
 const dir = mkdtempSync(join(tmpdir(), 'miglab-bench-history-'))
 const fresh = mkdtempSync(join(tmpdir(), 'miglab-bench-history-import-'))
 const line = (label: string, ms: number, goal?: number, extra = '') =>
@@ -73,8 +68,7 @@ try {
   const one = ids[Math.floor(ids.length / 2)]
   line('detail: one run (samples, events, record)', median(() => (runDetail(db, one), history.record(one))), 200)
   line('detail: a run with 120 000 samples', median(() => (runDetail(db, heavy), history.record(heavy))), 200)
-  line('  before: every sample read, thinned in JS', median(() => (thinInJs(runDetail(db, heavy)!), history.record(heavy))), 200)
-  line('  thinned in SQL (runs.detail, 2 000 buckets)', median(() => (runDetailThinned(db, heavy, 2000), history.record(heavy))), 200)
+  line('  thinned for runs.detail (2 000 buckets)', median(() => (runDetailThinned(db, heavy, 2000), history.record(heavy))), 200)
   const thousand = ids.slice(0, 1000)
   line('compare 1 000 runs (strategy × workload)', median(() => compareRuns(runSummaries(db, thousand))), 300)
   line('compare 1 000 runs grouped by a parameter', median(() => groupRuns(history.groupable({ ids: thousand }), ['param:multifdChannels', 'workload'])), 300)

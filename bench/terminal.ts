@@ -42,22 +42,24 @@ try {
     })
   })
   const origin = new URL(url).origin
-  const ws = new WebSocket(`${origin.replace('http', 'ws')}/api?token=${new URL(url).hash.slice(7)}`, { headers: { Origin: origin } })
-  await new Promise((r) => ws.once('open', r))
-  let next = 1
-  const call = (method: string, input: unknown) =>
-    new Promise<{ id: number }>((resolve, reject) => {
-      const id = next++
-      const onMessage = (d: WebSocket.RawData) => {
-        const m = JSON.parse(String(d))
-        if (m.kind !== 'response' || m.id !== id) return
-        ws.off('message', onMessage)
-        if (m.ok) resolve(m.result)
-        else reject(new Error(m.error.message))
-      }
-      ws.on('message', onMessage)
-      ws.send(JSON.stringify({ id, method, input }))
-    })
+  // One socket per call: an open socket hears every terminal's output, which would double what the server sends.
+  const call = async (method: string, input: unknown) => {
+    const ws = new WebSocket(`${origin.replace('http', 'ws')}/api?token=${new URL(url).hash.slice(7)}`, { headers: { Origin: origin } })
+    await new Promise((r) => ws.once('open', r))
+    try {
+      return await new Promise<{ id: number }>((resolve, reject) => {
+        ws.on('message', (d: WebSocket.RawData, binary: boolean) => {
+          const m = binary ? {} : JSON.parse(String(d))
+          if (m.kind !== 'response' || m.id !== 1) return
+          if (m.ok) resolve(m.result)
+          else reject(new Error(m.error.message))
+        })
+        ws.send(JSON.stringify({ id: 1, method, input }))
+      })
+    } finally {
+      ws.close()
+    }
+  }
   const lab = await call('labs.create', { name: 'bench' })
   const node = await call('nodes.add', { labId: lab.id, name: 'sshd', host: sshd.host, port: sshd.port, user: 'root', auth: { kind: 'key', keyPath: sshd.clientKey } })
   await call('hostKeys.trust', { host: sshd.host, port: sshd.port, fingerprint: sshd.fingerprint() }).catch(async () => {
@@ -126,7 +128,6 @@ try {
     await page.close()
   }
   await browser.close()
-  ws.close()
 
   const rawMBs = raw.stdout.length / 1e6 / rawS
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]

@@ -22,7 +22,7 @@ describe('run detail thinned in SQL', () => {
   writer.finish(id, 'succeeded', {})
   writer.flush()
 
-  it('gives exactly what decimating every sample in JavaScript gives (first, lowest, highest, last per bucket)', () => {
+  it('thins a long series to what decimating every sample gives (first, lowest, highest, last per bucket), spikes kept', () => {
     const full = runDetail(db, id)!
     const thin = runDetailThinned(db, id, 500)!
     const expected = decimate(full.samples['probe.rtt_ms'], 500)

@@ -26,7 +26,6 @@ export function historyHandlers(s: Services): HistoryHandlers {
     'runs.facets': async () => h.facets(),
     'runs.record': async ({ id }) => h.record(id),
     'runs.detail': async ({ id, maxPoints }) => {
-      // Thinned in SQL: a 120 000-sample run never crosses into JavaScript whole.
       const run = runDetailThinned(s.db, id, Math.floor(maxPoints / 4))
       if (!run) throw new MigLabError('run_not_found', `No run with id ${id}.`, { hint: 'Reload the Runs page.' })
       return run
