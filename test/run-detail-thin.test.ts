@@ -43,4 +43,20 @@ describe('run detail thinned in SQL', () => {
     expect(thin.samples['probe.rtt_ms']).toHaveLength(50_000)
     expect(thin.thinned).toEqual({})
   })
+
+  it('answers a finished run again from what it thinned, and a running run always from the samples', () => {
+    const first = runDetailThinned(db, id, 500)!
+    const again = runDetailThinned(db, id, 500)!
+    expect(again).toEqual(first)
+    expect(again.samples).not.toBe(first.samples)
+    const live = writer.create({ labId: null, jobId: null, vm: 'g', strategy: 'precopy', workload: 'idle', params: {}, environment: {} })
+    for (let i = 0; i < 3000; i++) writer.sample(live, i, 'probe.rtt_ms', 1)
+    writer.flush()
+    expect(runDetailThinned(db, live, 500)!.thinned).toEqual({ 'probe.rtt_ms': 3000 })
+    writer.sample(live, 3000, 'probe.rtt_ms', 99)
+    writer.flush()
+    const grown = runDetailThinned(db, live, 500)!
+    expect(grown.thinned).toEqual({ 'probe.rtt_ms': 3001 })
+    expect(grown.samples['probe.rtt_ms'].at(-1)).toEqual([3000, 99])
+  })
 })
