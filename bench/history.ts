@@ -179,7 +179,9 @@ async function inPage(dataDir: string, heavy: number): Promise<void> {
                   resolve([performance.now() - t, String(m.data).length])
                   ws.close()
                 }
-                ws.send(JSON.stringify({ id: 1, method: 'runs.detail', input: maxPoints ? { id, maxPoints } : { id } }))
+                // The page's own request: 4 points per device pixel column (src/renderer/src/pages/Runs.tsx).
+                const asked = maxPoints || 4 * Math.max(500, Math.min(2000, Math.ceil(innerWidth * (devicePixelRatio || 1))))
+                ws.send(JSON.stringify({ id: 1, method: 'runs.detail', input: { id, maxPoints: asked } }))
               }
             }),
           [heavy, maxPoints ?? 0],
