@@ -30,16 +30,13 @@ const GOAL_MBS = 30
 const flood = pipeline(cmd('yes', 'MigLab terminal throughput: 0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMN'), cmd('head', '-c', bytes))
 
 const sshd = await startSshd()
-const dataDir = mkdtempSync(join(tmpdir(), 'miglab-bench-'))
-const server = spawn(process.execPath, ['bin/miglab.mjs', 'serve', '--port', '0'], { env: { ...process.env, MIGLAB_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] })
-try {
-  // Baseline: the same bytes over the pool, no browser.
-  const t = testPool(sshd)
-  const rawStart = performance.now()
-  const raw = await exec(t.pool, 'root', flood, { timeoutMs: 300_000 })
-  const rawS = (performance.now() - rawStart) / 1000
-  await t.pool.close()
+const servers: { kill(): void; dataDir: string }[] = []
 
+/** `miglab serve` on its own data dir, with the sshd added as a trusted node. */
+async function serve(env: Record<string, string>) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'miglab-bench-'))
+  const server = spawn(process.execPath, ['bin/miglab.mjs', 'serve', '--port', '0'], { env: { ...process.env, ...env, MIGLAB_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] })
+  servers.push({ kill: () => server.kill('SIGTERM'), dataDir })
   const url = await new Promise<string>((resolve) => {
     let out = ''
     server.stdout!.on('data', (d: Buffer) => {
@@ -73,16 +70,28 @@ try {
     await call('nodes.connect', { nodeId: node.id }).catch(() => undefined) // let MigLab see the key, then trust it
     await call('hostKeys.trust', { host: sshd.host, port: sshd.port, fingerprint: sshd.fingerprint() })
   })
+  return { url, origin, call }
+}
+
+try {
+  // Baseline: the same bytes over the pool, no browser.
+  const t = testPool(sshd)
+  const rawStart = performance.now()
+  const raw = await exec(t.pool, 'root', flood, { timeoutMs: 300_000 })
+  const rawS = (performance.now() - rawStart) / 1000
+  await t.pool.close()
+  // The server as it was (each ~4 KiB pty read its own event) and as it is (coalesced per turn).
+  const chunked = await serve({ MIGLAB_TERMINAL_COALESCE: '0' })
+  const coalesced = await serve({})
 
   // Each configuration switches one part back (localStorage 'miglab.terminal.tuning', read by the
   // page), in one browser and one run, so the ratios compare like with like.
-  const configs: { name: string; tuning: Record<string, unknown> }[] = [
-    { name: 'before: DOM, base64 JSON, no batching', tuning: { renderer: 'dom', wire: 'base64', batch: false } },
-    { name: '+ binary frames', tuning: { renderer: 'dom', wire: 'binary', batch: false } },
-    { name: '+ batching per frame', tuning: { renderer: 'dom', wire: 'binary', batch: true } },
-    { name: 'the default (auto renderer)', tuning: {} },
-    { name: '+ WebGL forced', tuning: { renderer: 'webgl' } },
-    { name: 'WebGL forced, base64, no batching', tuning: { renderer: 'webgl', wire: 'base64', batch: false } },
+  const configs: { name: string; tuning: Record<string, unknown>; server: typeof chunked }[] = [
+    { name: 'before: DOM, base64 JSON, no batching', tuning: { renderer: 'dom', wire: 'base64', batch: false }, server: chunked },
+    { name: '+ binary frames', tuning: { renderer: 'dom', wire: 'binary', batch: false }, server: chunked },
+    { name: '+ batching per frame', tuning: { renderer: 'dom', wire: 'binary', batch: true }, server: chunked },
+    { name: '+ server coalescing (the default)', tuning: {}, server: coalesced },
+    { name: 'default + WebGL forced', tuning: { renderer: 'webgl' }, server: coalesced },
   ]
   const profile = process.env.MIGLAB_PROFILE // a directory: one .cpuprofile per configuration
   const browser = await chromium.launch({
@@ -96,7 +105,7 @@ try {
   for (let round = 0; round < ROUNDS; round++) for (const c of configs) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
     await page.addInitScript((t) => localStorage.setItem('miglab.terminal.tuning', t), JSON.stringify(c.tuning))
-    await page.goto(`${origin}/?page=terminals${new URL(url).hash}`)
+    await page.goto(`${c.server.origin}/?page=terminals${new URL(c.server.url).hash}`)
     await page.getByRole('button', { name: 'New terminal' }).click()
     const host = page.locator('.xterm-host')
     await page.getByTestId('terminal').and(page.locator('[data-terminal-id]')).waitFor()
@@ -130,7 +139,7 @@ try {
     }
     const rendered = Number(await host.getAttribute('data-bytes-written')) - before
     // Close the shell over the contract: a closed page leaves it open, and sshd allows 10 per connection.
-    await call('terminals.close', { id: await page.getByTestId('terminal').getAttribute('data-terminal-id') })
+    await c.server.call('terminals.close', { id: await page.getByTestId('terminal').getAttribute('data-terminal-id') })
     results.push({ name: c.name, mbs: bytes / 1e6 / termS, renderer: (await host.getAttribute('data-renderer')) ?? '?', rendered, idle })
     await page.close()
   }
@@ -155,8 +164,8 @@ try {
     )
   }
 } finally {
-  server.kill('SIGTERM')
+  for (const s of servers) s.kill()
   await sshd.stop()
   removeSshdDir(sshd)
-  rmSync(dataDir, { recursive: true, force: true })
+  for (const s of servers) rmSync(s.dataDir, { recursive: true, force: true })
 }
