@@ -2,15 +2,16 @@
 // the ack-based flow control), against the same bytes read straight over the SSH pool in this
 // process. Checks bytes in = bytes rendered. Prints numbers and ratios; never passes or fails on
 // time. Needs root (sshd), Chromium and a build: `npm run build && npx tsx bench/terminal.ts [MB]`.
-// Each configuration switches one part of the page back (localStorage 'miglab.terminal.tuning'), in
-// interleaved rounds of one run: before (DOM renderer, base64 in JSON, a write per chunk), + binary
-// WebSocket frames, + per-frame write batching, the default, and WebGL forced. MIGLAB_PROFILE=DIR
-// writes a CPU profile per configuration (first round) and prints the page's idle share.
-// Findings on the 2-core dev machine (load 6–10, Nov 2026): every DOM configuration lands at 4–7 MB/s
-// within the noise of one another; the page's main thread is ~20–40 % idle (waiting for data) and
-// spends most of the rest natively (the DOM renderer's layout and paint, '(program)' in the profile);
-// xterm's parser, base64 decoding (~3 % of the page before) and message handling are a few % each.
-// WebGL here is SwiftShader (software): 1.0–1.6 MB/s, 4× slower, hence 'auto' takes WebGL on a GPU only.
+// Each configuration switches one part back (the page's localStorage 'miglab.terminal.tuning'; a
+// second server with MIGLAB_TERMINAL_COALESCE=0), in interleaved rounds of one run: before (DOM
+// renderer, base64 in JSON, an event and a write per ~4 KiB pty read), + binary WebSocket frames,
+// + per-frame write batching, + coalescing in the core (the default), and WebGL forced.
+// MIGLAB_PROFILE=DIR writes a CPU profile per configuration (first round) and prints the page's idle share.
+// Findings on the 2-core dev machine (Nov 2026, load 3–6): the default ×1.6–1.7 of before (7–10 MB/s);
+// binary frames and batching alone are within the noise, coalescing is the step that separates.
+// The page is ~20 % idle (waiting for data) and spends most of the rest natively (the DOM renderer's
+// layout and paint, '(program)' in the profile); xterm's parser is ~10 %, base64 decoding was ~3.5 %.
+// WebGL here is SwiftShader (software): 1.7–2.0 MB/s, hence 'auto' takes WebGL on a GPU only.
 // Earlier: flow control off gave the same speed, so the ack path is not the limit.
 import { chromium } from '@playwright/test'
 import { spawn } from 'node:child_process'
