@@ -15,7 +15,7 @@ import { dbPathIn } from '../src/main/paths'
 import { buildBundle, gzipBundle, importBundle, parseBundle } from '../src/main/store/bundle'
 import { openDb } from '../src/main/store/db'
 import { HistoryRepo } from '../src/main/store/history'
-import { runDetail, runSummaries } from '../src/main/store/run-detail'
+import { runDetail, runDetailThinned, runSummaries } from '../src/main/store/run-detail'
 import { seedRuns } from '../test/fixtures/synthetic-runs'
 
 const args = process.argv.slice(2)
@@ -47,6 +47,8 @@ try {
   const ids = seedRuns(db, { strategies: STRATEGIES, workloads: WORKLOADS, repetitions: reps, samplesPerSeries: SAMPLES_PER_SERIES, oneTransaction: true })
   // One long run with a 1 ms probe: 40 000 points per series, 120 000 samples.
   const [heavy] = seedRuns(db, { strategies: ['precopy'], workloads: ['dirty:64M:50'], repetitions: 1, samplesPerSeries: 40_000, oneTransaction: true, seed: 9 })
+  // Five more like it, each opened once in the page: first openings, before anything of them is cached.
+  const fresh5 = PAGE ? seedRuns(db, { strategies: ['precopy'], workloads: ['dirty:64M:50'], repetitions: 5, samplesPerSeries: 40_000, oneTransaction: true, seed: 10 }) : []
   const history = new HistoryRepo(db)
   db.transaction(() => {
     ids.forEach((id, i) => {
@@ -68,6 +70,9 @@ try {
   const one = ids[Math.floor(ids.length / 2)]
   line('detail: one run (samples, events, record)', median(() => (runDetail(db, one), history.record(one))), 200)
   line('detail: a run with 120 000 samples', median(() => (runDetail(db, heavy), history.record(heavy))), 200)
+  let cold = 0 // another bucket count each time: nothing comes from the cache of thinned series
+  line('  thinned for runs.detail, first opening', median(() => (runDetailThinned(db, heavy, 1900 + cold++), history.record(heavy))), 200)
+  line('  thinned for runs.detail, opened again', median(() => (runDetailThinned(db, heavy, 2000), history.record(heavy))), 200)
   const thousand = ids.slice(0, 1000)
   line('compare 1 000 runs (strategy × workload)', median(() => compareRuns(runSummaries(db, thousand))), 300)
   line('compare 1 000 runs grouped by a parameter', median(() => groupRuns(history.groupable({ ids: thousand }), ['param:multifdChannels', 'workload'])), 300)
@@ -92,14 +97,14 @@ try {
   target.close()
   db.close()
 
-  if (PAGE) await inPage(dir, heavy)
+  if (PAGE) await inPage(dir, heavy, fresh5)
 } finally {
   rmSync(dir, { recursive: true, force: true })
   rmSync(fresh, { recursive: true, force: true })
 }
 
 /** The same operations as a user does them: `miglab serve` on the bench database, in Chromium. */
-async function inPage(dataDir: string, heavy: number): Promise<void> {
+async function inPage(dataDir: string, heavy: number, fresh5: number[]): Promise<void> {
   const { chromium } = await import('@playwright/test')
   const { startServer } = await import('../e2e/fixtures')
   const { server, child } = await startServer(dataDir)
@@ -139,7 +144,7 @@ async function inPage(dataDir: string, heavy: number): Promise<void> {
       () => page.waitForFunction(() => /^\d+ runs?( of \d+)? · \d+ ms$/.test(document.querySelector('[data-testid=runs-count]')?.textContent ?? '') && document.querySelectorAll('[data-testid=run-row]').length > 0),
     )
     const empty = () => go('page=labs')
-    const id = 4321
+    const id = Math.min(4321, Math.ceil(RUNS / 2))
     await timed(
       'detail: open a run, both charts drawn',
       200,
@@ -147,13 +152,53 @@ async function inPage(dataDir: string, heavy: number): Promise<void> {
       () => page.waitForFunction((id) => (document.querySelector('h1')?.textContent ?? '').includes(`Run #${id} —`) && document.querySelectorAll('.chart canvas').length >= 2, id),
       empty,
     )
+    // Each of five such runs once, before anything of it is cached in the server: first openings.
+    const firsts: number[] = []
+    for (const run of fresh5) {
+      await empty()
+      const t = performance.now()
+      await go(`page=runs&run=${run}`)
+      await page.waitForFunction((id) => (document.querySelector('h1')?.textContent ?? '').includes(`Run #${id} —`) && document.querySelectorAll('.chart canvas').length >= 2, run)
+      firsts.push(performance.now() - t)
+    }
+    line('detail: 120 000 samples, first opening', firsts.sort((a, b) => a - b)[2], 200)
     await timed(
-      'detail: a run with 120 000 samples, charts drawn',
+      'detail: a run with 120 000 samples, opened again',
       200,
       () => go(`page=runs&run=${heavy}`),
       () => page.waitForFunction((id) => (document.querySelector('h1')?.textContent ?? '').includes(`Run #${id} —`) && document.querySelectorAll('.chart canvas').length >= 2, heavy),
       empty,
     )
+    // The call alone, as the page's client makes it: request, JSON over the WebSocket, JSON.parse.
+    const callOnly = async (maxPoints?: number) => {
+      const ts: number[] = []
+      let bytes = 0
+      for (let i = 0; i <= 5; i++) {
+        const r = await page.evaluate(
+          ([id, maxPoints]) =>
+            new Promise<[number, number]>((resolve) => {
+              const ws = new WebSocket(`ws://${location.host}/api?token=${encodeURIComponent(sessionStorage.getItem('miglab.token') ?? '')}`)
+              ws.onopen = () => {
+                const t = performance.now()
+                ws.onmessage = (m) => {
+                  JSON.parse(String(m.data))
+                  resolve([performance.now() - t, String(m.data).length])
+                  ws.close()
+                }
+                // The page's own request: 4 points per device pixel column (src/renderer/src/pages/Runs.tsx).
+                const asked = maxPoints || 4 * Math.max(500, Math.min(2000, Math.ceil(innerWidth * (devicePixelRatio || 1))))
+                ws.send(JSON.stringify({ id: 1, method: 'runs.detail', input: { id, maxPoints: asked } }))
+              }
+            }),
+          [heavy, maxPoints ?? 0],
+        )
+        if (i > 0) ts.push(r[0])
+        bytes = r[1]
+      }
+      return { ms: ts.sort((a, b) => a - b)[2], bytes }
+    }
+    const c = await callOnly()
+    line('  of which the call (WebSocket + JSON.parse)', c.ms, 200, `   ${(c.bytes / 1024).toFixed(0)} KiB of JSON`)
     const thousand = Array.from({ length: 1000 }, (_, i) => i + 1).join(',')
     await timed(
       'compare 1 000 runs: statistics and bars drawn',

@@ -5,15 +5,19 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import type { ServerMessage } from '../src/shared/api'
+import type { Core } from '../src/main/core'
 import { openBrowserDoor, type BrowserDoor } from '../src/main/doors/http-ws'
+import { decodeTerminalFrame, encodeTerminalFrame } from '../src/shared/terminal-frame'
 import { tempCore, tempDir } from './helpers'
 
 let door: BrowserDoor
 let dispose: () => Promise<void>
+let services: () => Core['services']
 
 beforeAll(async () => {
   const t = tempCore()
   dispose = t.dispose
+  services = () => t.core.services
   const rendererDir = tempDir()
   mkdirSync(join(rendererDir, 'assets'))
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>MigLab</title>')
@@ -111,5 +115,48 @@ describe('browser door', () => {
     expect(messages).toContainEqual(expect.objectContaining({ kind: 'response', id: 8, ok: false, error: expect.objectContaining({ code: 'invalid_input' }) }))
     expect(messages).toContainEqual({ kind: 'event', event: { type: 'labs.changed' } })
     ws.close()
+  })
+
+  it('sends terminal output as binary frames, byte for byte, and everything else as JSON text', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${door.port}/api?token=${door.token}`, { headers: { Origin: origin() } })
+    const frames: { binary: boolean; data: Buffer }[] = []
+    ws.on('message', (d, isBinary) => frames.push({ binary: isBinary, data: d as Buffer }))
+    await new Promise((r) => ws.on('open', r))
+    // Every byte value, a UTF-8 character split across two chunks, and an empty chunk.
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i)
+    const chunks = [all, Uint8Array.of(0xe6, 0xbc), Uint8Array.of(0xa2), new Uint8Array(0)]
+    for (const data of chunks) services().bus.emit({ type: 'terminal.data', id: 'term-1', data })
+    services().bus.emit({ type: 'terminal.exit', id: 'term-1', reason: 'done' })
+    await expect.poll(() => frames.length).toBe(5)
+    const binary = frames.filter((f) => f.binary)
+    expect(binary).toHaveLength(4)
+    expect(binary.map((f) => decodeTerminalFrame(new Uint8Array(f.data)))).toEqual(chunks.map((data) => ({ type: 'terminal.data', id: 'term-1', data })))
+    // Raw bytes: a frame is the payload plus a 2-byte header and the id, not base64's +33 %.
+    expect(binary[0].data.length).toBe(256 + 2 + 'term-1'.length)
+    expect(frames[4].binary).toBe(false)
+    expect(JSON.parse(frames[4].data.toString())).toEqual({ kind: 'event', event: { type: 'terminal.exit', id: 'term-1', reason: 'done' } })
+    ws.close()
+  })
+
+  it('sends terminal output as base64 in JSON on a socket that asks for it (terminalData=base64)', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${door.port}/api?token=${door.token}&terminalData=base64`, { headers: { Origin: origin() } })
+    const frames: { binary: boolean; data: Buffer }[] = []
+    ws.on('message', (d, isBinary) => frames.push({ binary: isBinary, data: d as Buffer }))
+    await new Promise((r) => ws.on('open', r))
+    services().bus.emit({ type: 'terminal.data', id: 'term-2', data: Uint8Array.of(0, 255, 10) })
+    await expect.poll(() => frames.length).toBe(1)
+    expect(frames[0].binary).toBe(false)
+    expect(JSON.parse(frames[0].data.toString())).toEqual({ kind: 'event', event: { type: 'terminal.data', id: 'term-2', data: 'AP8K' } })
+    ws.close()
+  })
+})
+
+describe('terminal frames', () => {
+  it('round-trip any id and payload, and refuse what is not one', () => {
+    const data = Uint8Array.of(1, 2, 3)
+    expect(decodeTerminalFrame(encodeTerminalFrame('é-id', data))).toEqual({ type: 'terminal.data', id: 'é-id', data })
+    expect(decodeTerminalFrame(Uint8Array.of(0x7b, 0x22))).toBeUndefined()
+    expect(decodeTerminalFrame(Uint8Array.of(0x01, 9, 0x61))).toBeUndefined()
+    expect(() => encodeTerminalFrame('x'.repeat(256), data)).toThrow()
   })
 })

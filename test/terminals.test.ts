@@ -23,7 +23,7 @@ describe.skipIf(skip !== null)('terminals over a real sshd', () => {
     t = testPool(sshd)
     bus = new EventBus()
     bus.subscribe((e: ApiEvent) => {
-      if (e.type === 'terminal.data') received.set(e.id, [...(received.get(e.id) ?? []), Buffer.from(e.data, 'base64')])
+      if (e.type === 'terminal.data') received.set(e.id, [...(received.get(e.id) ?? []), Buffer.from(e.data)])
       if (e.type === 'terminal.exit') exits.push(e.id)
     })
     terminals = new TerminalManager(bus, async (_nodeId, size) => ({ shell: await openShell(t.pool, 'root', size), title: 'root' }))

@@ -87,7 +87,8 @@ export function createCore(options: CoreOptions): Core {
     secrets,
     hostTrust,
     ssh,
-    terminals: new TerminalManager(bus, sshShells(ssh, nodes)),
+    // MIGLAB_TERMINAL_COALESCE=0: terminal output chunk by chunk (for bench/terminal.ts's comparison).
+    terminals: new TerminalManager(bus, sshShells(ssh, nodes), process.env.MIGLAB_TERMINAL_COALESCE !== '0'),
     transcripts: new TranscriptsRepo(db),
     drivers: { qemu: new QemuDriver({ tls: new MigrationCa(options.dataDir) }), xen: new XenDriver() },
     demoLab: new DemoLab({ dataDir: options.dataDir, labs, hostKeys, prefix: options.demoPrefix ?? (process.env.MIGLAB_DEMO_PREFIX || undefined) }),

@@ -9,8 +9,11 @@ export type ApiEvent =
   | { type: 'setup.changed'; labId: number }
   /** Tags, notes, stars or imported runs changed the history. */
   | { type: 'runs.changed' }
-  /** Terminal output: raw bytes, base64, so UTF-8 split across chunks reaches xterm.js intact. */
-  | { type: 'terminal.data'; id: string; data: string }
+  /**
+   * Terminal output: raw bytes as received (UTF-8 split across chunks reaches xterm.js intact). IPC
+   * carries them as they are; the browser door sends them as a binary frame (shared/terminal-frame).
+   */
+  | { type: 'terminal.data'; id: string; data: Uint8Array }
   | { type: 'terminal.exit'; id: string; reason: string }
 
 export type EventListener = (event: ApiEvent) => void

@@ -8,6 +8,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import type { CallRequest, ServerMessage } from '../../shared/api'
 import { MigLabError } from '../../shared/errors'
 import { MAX_FRAME_BYTES } from '../../shared/limits'
+import { encodeTerminalFrame } from '../../shared/terminal-frame'
 import type { Core } from '../core'
 import { dispatch } from './dispatch'
 
@@ -192,7 +193,9 @@ export async function openBrowserDoor(options: BrowserDoorOptions): Promise<Brow
       const target = req.url ?? ''
       const query = target.startsWith('/api?') ? new URLSearchParams(target.slice(5)) : undefined
       if (!query || !hostAllowed(req) || !originAllowed(req) || !sameSecret(query.get('token'), token)) return refuse(socket, '403 Forbidden')
-      wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, core, log))
+      // `terminalData=base64`: terminal output as base64 in JSON events (the wire before binary frames; kept for the terminal bench's comparison).
+      const base64 = query.get('terminalData') === 'base64'
+      wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, core, log, base64))
     } catch (err) {
       log(`upgrade ${JSON.stringify(req.url)} failed: ${err instanceof Error ? err.message : String(err)}`)
       refuse(socket, '400 Bad Request')
@@ -227,9 +230,15 @@ export async function openBrowserDoor(options: BrowserDoorOptions): Promise<Brow
   }
 }
 
-function serveSocket(ws: WebSocket, core: Core, log: (m: string) => void): void {
+function serveSocket(ws: WebSocket, core: Core, log: (m: string) => void, terminalBase64 = false): void {
   const send = (msg: ServerMessage) => {
     if (ws.readyState !== ws.OPEN) return
+    if (msg.kind === 'event' && msg.event.type === 'terminal.data') {
+      const { id, data } = msg.event
+      if (!terminalBase64) return ws.send(encodeTerminalFrame(id, data), { binary: true }, (err) => err && ws.terminate())
+      const base64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')
+      return ws.send(JSON.stringify({ kind: 'event', event: { type: 'terminal.data', id, data: base64 } }), (err) => err && ws.terminate())
+    }
     let text: string
     try {
       text = JSON.stringify(msg)

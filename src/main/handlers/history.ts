@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { ParsedInput } from '../../shared/api'
 import type { HistoryResults } from '../../shared/contract/history'
-import { decimate } from '../../shared/decimate'
 import { MigLabError } from '../../shared/errors'
 import { exportRuns } from '../migration/export'
 import { groupRuns, thesisView } from '../migration/groups'
 import type { Services } from '../services'
 import { BUNDLE_LIMITS, importBundle, parseBundle } from '../store/bundle'
-import { runDetail } from '../store/run-detail'
+import { runDetailThinned } from '../store/run-detail'
 import { version } from './app'
 
 type HistoryHandlers = { [M in keyof HistoryResults]: (input: ParsedInput<M>) => Promise<HistoryResults[M]> }
@@ -27,15 +26,9 @@ export function historyHandlers(s: Services): HistoryHandlers {
     'runs.facets': async () => h.facets(),
     'runs.record': async ({ id }) => h.record(id),
     'runs.detail': async ({ id, maxPoints }) => {
-      const run = runDetail(s.db, id)
+      const run = runDetailThinned(s.db, id, Math.floor(maxPoints / 4))
       if (!run) throw new MigLabError('run_not_found', `No run with id ${id}.`, { hint: 'Reload the Runs page.' })
-      const thinned: Record<string, number> = {}
-      for (const [series, points] of Object.entries(run.samples)) {
-        const few = decimate(points, Math.floor(maxPoints / 4))
-        if (few !== points) thinned[series] = points.length
-        run.samples[series] = few
-      }
-      return { ...run, thinned }
+      return run
     },
     'runs.tag': async ({ ids, tag }) => {
       const changes = h.tag(ids, tag)

@@ -15,6 +15,9 @@ export type ShellOpener = (nodeId: number, size: { cols: number; rows: number })
 export const HIGH_WATER = 4 * 1024 * 1024
 export const LOW_WATER = 1024 * 1024
 
+/** Output chunks read in one turn of the event loop go out as one event, up to this size. */
+export const COALESCE_BYTES = 64 * 1024
+
 interface Terminal {
   shell: ShellLike
   unacked: number
@@ -31,6 +34,8 @@ export class TerminalManager {
   constructor(
     private readonly bus: EventBus,
     private readonly openShell: ShellOpener,
+    /** Off: each chunk as its own event, as before coalescing (bench/terminal.ts compares the two). */
+    private readonly coalesce = true,
   ) {}
 
   async open(nodeId: number, cols: number, rows: number): Promise<{ id: string; title: string }> {
@@ -38,15 +43,34 @@ export class TerminalManager {
     const id = randomUUID()
     const t: Terminal = { shell, unacked: 0, paused: false }
     this.terminals.set(id, t)
+    // A remote pty hands out ~4 KiB reads, and ssh2 delivers many of them in one socket read: sent
+    // one by one they cost a WebSocket frame and a page event each. Coalesced per event-loop turn
+    // (bench/terminal.ts), output still leaves before anything that comes after it.
+    let pending: Buffer[] = []
+    let pendingBytes = 0
+    let scheduled: NodeJS.Immediate | undefined
+    const flush = () => {
+      if (scheduled) clearImmediate(scheduled)
+      scheduled = undefined
+      if (!pending.length) return
+      const data = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes)
+      pending = []
+      pendingBytes = 0
+      this.bus.emit({ type: 'terminal.data', id, data })
+    }
     shell.stream.on('data', (chunk: Buffer) => {
       t.unacked += chunk.length
-      this.bus.emit({ type: 'terminal.data', id, data: chunk.toString('base64') })
+      pending.push(chunk)
+      pendingBytes += chunk.length
+      if (pendingBytes >= COALESCE_BYTES || !this.coalesce) flush()
+      else scheduled ??= setImmediate(flush)
       if (!t.paused && t.unacked > HIGH_WATER) {
         t.paused = true
         shell.stream.pause()
       }
     })
     shell.stream.on('close', () => {
+      flush()
       if (this.terminals.delete(id)) this.bus.emit({ type: 'terminal.exit', id, reason: 'The shell ended or the connection dropped.' })
     })
     return { id, title }

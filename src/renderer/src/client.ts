@@ -1,6 +1,7 @@
 import type { CallResponse, Input, Method, MigLabApi, Results, ServerMessage } from '../../shared/api'
 import type { ApiError } from '../../shared/errors'
 import type { ApiEvent, EventListener } from '../../shared/events'
+import { decodeTerminalFrame } from '../../shared/terminal-frame'
 
 /** A failed call, as thrown to the UI: the door's `{code, message, detail}`. */
 export class CallError extends Error {
@@ -74,6 +75,40 @@ export function sessionToken(): Promise<string> {
   return stored ? Promise.resolve(stored) : Promise.reject(noToken())
 }
 
+function fromBase64(base64: string): Uint8Array {
+  const bin = atob(base64)
+  const bytes = new Uint8Array(bin.length)
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i)
+  return bytes
+}
+
+/**
+ * How terminals render and receive output. The defaults are the fast path; `localStorage
+ * ['miglab.terminal.tuning']` (JSON) switches parts back one at a time, which is how
+ * bench/terminal.ts measures what each part is worth: `renderer` 'auto' (WebGL on a GPU, else the
+ * DOM renderer) | 'dom' | 'webgl' (also on a software rasteriser); `batch` true (coalesce chunks per animation frame before
+ * xterm.write) | false; `wire` 'binary' (binary WebSocket frames) | 'base64' (base64 in JSON).
+ */
+export interface TerminalTuning {
+  renderer: 'auto' | 'dom' | 'webgl'
+  batch: boolean
+  wire: 'binary' | 'base64'
+}
+
+export function terminalTuning(): TerminalTuning {
+  const fallback: TerminalTuning = { renderer: 'auto', batch: true, wire: 'binary' }
+  try {
+    const given = JSON.parse(localStorage.getItem('miglab.terminal.tuning') ?? '{}') as Partial<TerminalTuning>
+    return {
+      renderer: given.renderer === 'dom' || given.renderer === 'webgl' ? given.renderer : 'auto',
+      batch: given.batch !== false,
+      wire: given.wire === 'base64' ? 'base64' : 'binary',
+    }
+  } catch {
+    return fallback
+  }
+}
+
 /** Browser door: the same contract over a WebSocket, authenticated by the session token. */
 function browserClient(tokenPromise: Promise<string>): MigLabApi {
   // Settled once; a refused code or a missing token surfaces on the first call, as that call's error.
@@ -85,7 +120,9 @@ function browserClient(tokenPromise: Promise<string>): MigLabApi {
 
   const connect = (): Promise<WebSocket> => {
     socket ??= tokenPromise.then((token) => new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(`ws://${location.host}/api?token=${encodeURIComponent(token)}`)
+      const legacy = terminalTuning().wire === 'base64' ? '&terminalData=base64' : ''
+      const ws = new WebSocket(`ws://${location.host}/api?token=${encodeURIComponent(token)}${legacy}`)
+      ws.binaryType = 'arraybuffer'
       ws.onopen = () => resolve(ws)
       ws.onerror = () => reject(new CallError({ code: 'disconnected', message: 'Cannot reach MigLab.', detail: { hint: 'Is `miglab serve` still running? Open the address it printed.' } }))
       ws.onclose = () => {
@@ -96,7 +133,18 @@ function browserClient(tokenPromise: Promise<string>): MigLabApi {
         if (listeners.size) setTimeout(() => void connect().catch(() => undefined), 1000)
       }
       ws.onmessage = (msg) => {
+        // Binary frames carry terminal output only; everything else is JSON text.
+        if (msg.data instanceof ArrayBuffer) {
+          const event = decodeTerminalFrame(new Uint8Array(msg.data))
+          if (event) for (const l of listeners) l(event)
+          return
+        }
         const data = JSON.parse(String(msg.data)) as ServerMessage
+        // terminalData=base64 (the bench's comparison): the bytes came as base64 text.
+        if (data.kind === 'event' && data.event.type === 'terminal.data') {
+          const given: unknown = data.event.data
+          if (typeof given === 'string') data.event = { ...data.event, data: fromBase64(given) }
+        }
         if (data.kind === 'event') for (const l of listeners) l(data.event)
         else {
           pending.get(data.id)?.(data)

@@ -23,8 +23,15 @@ const BackToRuns = ({ title }: { title: string }) => (
   </header>
 )
 
+/**
+ * Points per series worth sending: four (first, lowest, highest, last) per device pixel column a
+ * chart can span, at most 2 000 columns. A 1 400 px window asks for 5 600 instead of 8 000.
+ */
+const detailPoints = () => 4 * Math.max(500, Math.min(2000, Math.ceil(window.innerWidth * (window.devicePixelRatio || 1))))
+
 function RunDetailPage({ id }: { id: number }) {
-  const run = useCall('runs.detail', { id }, (e) => e.type === 'job')
+  const [maxPoints] = useState(detailPoints)
+  const run = useCall('runs.detail', { id, maxPoints }, (e) => e.type === 'job')
   return (
     <div>
       <BackToRuns title={`Run #${id}${run.data ? ` — ${run.data.strategy}, ${run.data.workload}` : ''}`} />

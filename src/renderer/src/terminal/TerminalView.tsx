@@ -2,27 +2,55 @@ import { FitAddon } from '@xterm/addon-fit'
 import { SearchAddon } from '@xterm/addon-search'
 import { SerializeAddon } from '@xterm/addon-serialize'
 import { WebLinksAddon } from '@xterm/addon-web-links'
+import { WebglAddon } from '@xterm/addon-webgl'
 import { Terminal } from '@xterm/xterm'
 import '@xterm/xterm/css/xterm.css'
 import { useEffect, useRef, useState } from 'react'
 import type { ApiError } from '../../../shared/errors'
 import { MAX_TRANSCRIPT_CHARS } from '../../../shared/limits'
 import { asApiError, useApi } from '../api'
+import { terminalTuning } from '../client'
 import { ErrorBox } from '../ErrorBox'
 
 const ACK_EVERY = 64 * 1024
 
-function decode(base64: string): Uint8Array {
-  const bin = atob(base64)
-  const bytes = new Uint8Array(bin.length)
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i)
-  return bytes
+let gpu: boolean | undefined
+/**
+ * Whether WebGL2 here runs on a GPU. A software rasteriser (SwiftShader, llvmpipe: headless Chromium,
+ * a VM without GPU) draws xterm.js's WebGL renderer about half as fast as the DOM renderer
+ * (bench/terminal.ts), so 'auto' takes WebGL only on hardware.
+ */
+function hardwareWebgl(): boolean {
+  if (gpu !== undefined) return gpu
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2')
+    const info = gl?.getExtension('WEBGL_debug_renderer_info')
+    const name = gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : ''
+    gl?.getExtension('WEBGL_lose_context')?.loseContext()
+    gpu = !!gl && !/swiftshader|llvmpipe|softpipe|software|lavapipe/i.test(name)
+  } catch {
+    gpu = false
+  }
+  return gpu
+}
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0]
+  const out = new Uint8Array(length)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
 }
 
 /**
- * One xterm.js terminal bound to a remote pty. Bytes are written as received (xterm decodes UTF-8
- * across chunk boundaries) and acknowledged once rendered, which is what lets the core pause the
- * SSH stream when the page falls behind.
+ * One xterm.js terminal bound to a remote pty. Bytes arrive as they were read (xterm decodes UTF-8
+ * across chunk boundaries), are coalesced per animation frame into one write, and are acknowledged
+ * once xterm.js has parsed them, which is what lets the core pause the SSH stream when the page
+ * falls behind. Drawn by the WebGL renderer where the page has WebGL, else by the DOM renderer
+ * (`data-renderer` on the host says which).
  */
 export function TerminalView({ nodeId, nodeName, active, demoNode = false }: { nodeId: number; nodeName: string; active: boolean; demoNode?: boolean }) {
   const api = useApi()
@@ -45,6 +73,23 @@ export function TerminalView({ nodeId, nodeName, active, demoNode = false }: { n
     xterm.loadAddon(serialize)
     xterm.loadAddon(new WebLinksAddon((_e, uri) => window.open(uri, '_blank', 'noopener')))
     xterm.open(host.current!)
+    const tuning = terminalTuning()
+    const showRenderer = (r: 'webgl' | 'dom') => host.current?.setAttribute('data-renderer', r)
+    showRenderer('dom')
+    if (tuning.renderer === 'webgl' || (tuning.renderer === 'auto' && hardwareWebgl())) {
+      try {
+        const webgl = new WebglAddon()
+        // A lost context (GPU reset, too many contexts) falls back to the DOM renderer for good.
+        webgl.onContextLoss(() => {
+          webgl.dispose()
+          showRenderer('dom')
+        })
+        xterm.loadAddon(webgl)
+        showRenderer('webgl')
+      } catch {
+        // no WebGL2 here: the DOM renderer draws
+      }
+    }
     fit.fit()
     term.current = { xterm, fit, search, serialize }
 
@@ -67,18 +112,39 @@ export function TerminalView({ nodeId, nodeName, active, demoNode = false }: { n
     // Bytes xterm.js has finished writing, readable from the DOM (the terminal benchmark compares it with what was sent).
     let written = 0
     let disposed = false
+    const write = (bytes: Uint8Array) =>
+      xterm.write(bytes, () => {
+        written += bytes.length
+        host.current?.setAttribute('data-bytes-written', String(written))
+        pendingAck += bytes.length
+        if (pendingAck >= ACK_EVERY && id) {
+          void api.call('terminals.ack', { id, bytes: pendingAck }).catch(() => undefined)
+          pendingAck = 0
+        }
+      })
+    // Chunks that arrived since the last frame, written as one (fewer parser passes and callbacks).
+    let queue: Uint8Array[] = []
+    let queued = 0
+    let scheduled = false
+    const flush = () => {
+      scheduled = false
+      if (disposed || !queue.length) return
+      const bytes = concat(queue, queued)
+      queue = []
+      queued = 0
+      write(bytes)
+    }
     const unsubscribe = api.subscribe((e) => {
       if (e.type === 'terminal.data' && e.id === id) {
-        const bytes = decode(e.data)
-        xterm.write(bytes, () => {
-          written += bytes.length
-          host.current?.setAttribute('data-bytes-written', String(written))
-          pendingAck += bytes.length
-          if (pendingAck >= ACK_EVERY) {
-            void api.call('terminals.ack', { id: id!, bytes: pendingAck }).catch(() => undefined)
-            pendingAck = 0
-          }
-        })
+        if (!tuning.batch) return void write(e.data)
+        queue.push(e.data)
+        queued += e.data.length
+        if (!scheduled) {
+          scheduled = true
+          // A hidden tab gets no animation frames; a timer keeps its terminal (and its acks) moving.
+          if (document.hidden) setTimeout(flush, 50)
+          else requestAnimationFrame(flush)
+        }
       }
       if (e.type === 'terminal.exit' && e.id === id) setEnded(e.reason)
     })
