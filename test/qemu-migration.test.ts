@@ -144,9 +144,9 @@ describe.skipIf(!hasQemu)('QEMU driver: live migration between two local QEMUs',
 
   it('the destination stops right after the switchover (a guest reset, a crash): the source\'s complete copy is resumed, the VM runs exactly once', async () => {
     await driver.start(A, spec)
-    // As the guest resumes on B it is stopped there, before MigLab checks it: B never runs it.
+    // A `stop` while B is still receiving turns its autostart off: B ends the migration paused and never runs the guest.
     const onEvent = (e: MigrationEvent) => {
-      if (e.kind === 'RESUME' && e.data.role === 'destination') void driver.qmp(B, spec.name).then((q) => q.execute('stop'))
+      if (e.kind === 'MIGRATION' && e.data.role === 'destination' && e.data.status === 'active') void driver.qmp(B, spec.name).then((q) => q.execute('stop'))
     }
     const err = await driver.migrate(spec.name, A, B, 'precopy', params(), { ...hooks(), onEvent }).catch((e: unknown) => e)
     expect([(err as MigLabError).code, (err as MigLabError).message]).toEqual(['after_migration_failed', expect.stringMatching(/destination stopped after the switchover .*resumed on the source/)])
