@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { migrationParams } from '../src/shared/contract/migration'
@@ -12,6 +13,8 @@ import { tempCore } from './helpers'
 
 const t = tempCore()
 const runDir = join(t.dataDir, 'run')
+// The dsm runs' RAM folder: this test's own in /dev/shm, removed with everything else.
+const shmDir = `/dev/shm/mgrunner-${process.pid}`
 const A = new LocalNodeLink('node-a', '127.0.0.1')
 const B = new LocalNodeLink('node-b', '127.0.0.1')
 const driver = new QemuDriver({ runDir, accel: 'tcg' })
@@ -29,7 +32,7 @@ const experiment = (x: Partial<Experiment>): Experiment => ({
   strategies: ['precopy'],
   workloads: [{ kind: 'idle' }],
   repetitions: 1,
-  params: migrationParams.parse({ sharedMemoryDir: '/dev/shm', probeIntervalMs: 2 }),
+  params: migrationParams.parse({ sharedMemoryDir: shmDir, probeIntervalMs: 2 }),
   ...x,
 })
 
@@ -45,6 +48,7 @@ describe.skipIf(!hasQemu)('experiment runner with real QEMU', () => {
   })
 
   afterAll(async () => {
+    rmSync(shmDir, { recursive: true, force: true })
     await driver.close()
     await t.dispose()
   })
