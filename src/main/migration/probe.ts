@@ -60,18 +60,13 @@ export function silences(times: readonly number[], lostSentAt: readonly number[]
 }
 
 /**
- * A reply the guest sent just before STOP may be read this much later: on the wire, or waiting for
- * MigLab's busy event loop (there are no kernel receive timestamps in Node's dgram).
- */
-export const IN_FLIGHT_MS = 20
-
-/**
- * The client-observed gap of a migration: the guest silence that spans the switchover (from the last
- * reply before STOP to the first after RESUME) where the driver reports STOP/RESUME; otherwise (or if
- * none spans it) the longest silence overlapping the migration window. Pure.
+ * The client-observed gap of a migration: the guest silence that spans RESUME — from the last reply
+ * read before the destination resumed (the guest answers nothing between STOP and RESUME, so that
+ * reply left before STOP, however late it was read) to the first reply after — where the driver
+ * reports STOP/RESUME; otherwise the longest silence overlapping the migration window. Pure.
  */
 export function switchoverGap(all: readonly Silence[], window: { startMs: number; endMs: number }, switchover?: { stopMs: number; resumeMs: number }): Silence | undefined {
-  const spanning = switchover && all.find((g) => g.startMs <= switchover.stopMs + IN_FLIGHT_MS && g.endMs >= switchover.resumeMs)
+  const spanning = switchover && all.find((g) => g.startMs <= switchover.resumeMs && g.endMs > switchover.resumeMs)
   return spanning ?? longestSilence(all, window)
 }
 
@@ -92,8 +87,11 @@ export interface ProbeTrace {
 
 /** The switchover gap and the longest silence of a trace: the runner, recovery and tests all use this. */
 export function traceGaps(t: ProbeTrace): { gap?: Silence; longest?: Silence } {
-  const all = silences(t.arrivals, t.lostSentAt, t.traceEndMs)
-  return { gap: switchoverGap(all, t.window, t.switchover), longest: longestSilence(all, t.window) }
+  const guest = silences(t.arrivals, t.lostSentAt, t.traceEndMs)
+  // The span across RESUME is the guest's by construction (it was stopped, then waking up: replies
+  // may come late rather than never), so it is taken from every span between replies.
+  const gap = t.switchover ? switchoverGap(silences(t.arrivals, undefined, t.traceEndMs), t.window, t.switchover) : longestSilence(guest, t.window)
+  return { gap, longest: longestSilence(gap ? [...guest, gap] : guest, t.window) }
 }
 
 /** A stored run's probe trace: replies from `probe.rtt_ms` (stamped at send, value = RTT), losses from `probe.lost`, the rest from its `probe.window` event. */
