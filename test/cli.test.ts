@@ -58,4 +58,17 @@ describe('CLI door', () => {
     expect(out.stderr).toContain('miglab: --vm: VM "ghost" is not running on any node of lab "empty".')
     expect(out.stderr).toMatch(/→ Name the node it starts from with --from .*miglab vm list --lab "empty"/)
   })
+
+  it('lab list names every lab with its id and hypervisor; a lab that is not there is refused with the ones that are', async () => {
+    const core = createCore({ dataDir, door: 'browser' })
+    await core.handlers['labs.create']({ name: 'rack two', description: '', hypervisor: 'xen' })
+    await core.close()
+    const list = miglab('lab', 'list')
+    expect(list.status, list.stderr).toBe(0)
+    expect(list.stdout).toMatch(/^\s*\d+  rack two  real  xen  nodes: none$/m)
+    const runs = miglab('runs', 'list', '--lab', 'rack three')
+    expect(runs.status).toBe(1)
+    expect(runs.stderr).toContain('miglab: --lab: no lab called "rack three".')
+    expect(runs.stderr).toContain('"rack two"')
+  })
 })

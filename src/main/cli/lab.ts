@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import type { Method } from '../../shared/api'
-import type { DemoLabStatus, JobInfo } from '../../shared/domain'
+import type { DemoLabStatus, JobInfo, Lab } from '../../shared/domain'
 import { MigLabError } from '../../shared/errors'
 import type { Core } from '../core'
 import { FIX_PREFIX } from '../handlers/lab'
@@ -25,7 +25,7 @@ function printStatus(s: DemoLabStatus): void {
 
 /** `miglab lab up --demo | down | status`: the demo lab from the command line, through the same core. */
 export function registerLabCommands(program: Command): void {
-  const lab = program.command('lab').description('the demo lab: lab nodes as network namespaces on this Linux host (root)')
+  const lab = program.command('lab').description('the labs MigLab knows; the demo lab: lab nodes as network namespaces on this Linux host (root)')
   lab
     .command('up')
     .description('build or repair the demo lab (idempotent)')
@@ -49,6 +49,18 @@ export function registerLabCommands(program: Command): void {
       withCore(async (core) => {
         await runJob(core, 'demo.down', {})
         console.log('Demo lab is down.')
+      }),
+    )
+  lab
+    .command('list')
+    .description('every lab MigLab knows (demo and real), with its id, hypervisor and nodes')
+    .option('--json', 'machine-readable output')
+    .action((o: { json?: boolean }) =>
+      withCore(async (core) => {
+        const labs = await call<Lab[]>(core, 'labs.list', {})
+        if (o.json) return console.log(JSON.stringify(labs, null, 2))
+        if (!labs.length) return console.log('No labs yet: miglab lab up --demo creates the demo lab.')
+        for (const l of labs) console.log(`${String(l.id).padStart(4)}  ${printable(l.name)}  ${l.kind}  ${l.hypervisor}  nodes: ${l.nodes.map((n) => `${printable(n.name)} (${printable(n.host)})`).join(', ') || 'none'}`)
       }),
     )
   lab

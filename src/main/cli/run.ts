@@ -58,10 +58,13 @@ interface RunOptions {
 
 /** A lab by name or id, or a refusal that lists the labs there are. */
 export async function findLab(core: Parameters<typeof call>[0], given: string): Promise<Lab> {
-  const labs = await call<Lab[]>(core, 'labs.list', {})
+  return pickLab(await call<Lab[]>(core, 'labs.list', {}), given)
+}
+
+export function pickLab(labs: readonly Lab[], given: string, flag = '--lab'): Lab {
   const lab = labs.find((l) => l.name === given || String(l.id) === given)
   if (!lab) {
-    throw new MigLabError('lab_not_found', `--lab: no lab called ${shown(given)}.`, {
+    throw new MigLabError('lab_not_found', `${flag}: no lab called ${shown(given)}.`, {
       hint: labs.length ? `Labs here: ${labs.map((l) => shown(l.name)).join(', ')}.` : 'There are no labs yet: miglab lab up --demo creates the demo lab.',
     })
   }

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { exportFormats, runStatuses, UPLOAD_PART_BASE64, type HistoryResults, type RunFilter } from '../../shared/contract/history'
 import type { Lab } from '../../shared/domain'
 import { MigLabError } from '../../shared/errors'
+import { pickLab } from './run'
 import { call, withCore } from './session'
 
 interface FilterOptions {
@@ -47,11 +48,7 @@ async function filterOf(o: FilterOptions, labs: () => Promise<Lab[]>): Promise<R
   }
   if (o.lab) {
     const all = await labs()
-    f.labIds = list(o.lab)!.map((name) => {
-      const lab = all.find((l) => l.name === name || String(l.id) === name)
-      if (!lab) throw new MigLabError('lab_not_found', `No lab called "${name}".`)
-      return lab.id
-    })
+    f.labIds = list(o.lab)!.map((name) => pickLab(all, name).id)
   }
   if (o.tag) f.tags = list(o.tag)
   if (o.from) f.from = o.from

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { AppResults } from '../../shared/contract/app'
 import type { ParsedInput } from '../../shared/api'
-import { MigLabError } from '../../shared/errors'
 import type { Services } from '../services'
 import { runDoctor } from '../system/doctor'
 
@@ -21,7 +20,7 @@ export function appHandlers(s: Services): AppHandlers {
       return lab
     },
     'labs.remove': async ({ id }) => {
-      if (!s.labs.get(id)) throw new MigLabError('lab_not_found', `No lab with id ${id}.`, { hint: 'Reload the Labs page.' })
+      s.labs.require(id)
       const removed = s.labs.remove(id)
       s.bus.emit({ type: 'labs.changed' })
       return { removed }

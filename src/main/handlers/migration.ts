@@ -62,11 +62,7 @@ export function recoverPlacements(s: Services): void {
 /** Each lab chooses its hypervisor; the runner only ever sees the driver interface. */
 export function migrationHandlers(s: Services): MigrationHandlers {
   const driverFor = (l: Lab): HypervisorDriver => s.drivers[l.hypervisor]
-  const lab = (id: number): Lab => {
-    const found = s.labs.get(id)
-    if (!found) throw new MigLabError('lab_not_found', `No lab with id ${id}.`, { hint: 'Reload the Labs page.' })
-    return found
-  }
+  const lab = (id: number): Lab => s.labs.require(id)
   const links = (l: Lab) => labLinks(s, l)
   const node = (all: NodeLink[], name: string): NodeLink => {
     const found = all.find((n) => n.name === name)

@@ -60,7 +60,7 @@ export function nodeHandlers(s: Services): NodeHandlers {
 
   return {
     'nodes.add': async ({ labId, name, host, port, user, auth, jumpHost }) => {
-      if (!s.labs.get(labId)) throw new MigLabError('lab_not_found', `No lab with id ${labId}.`, { hint: 'Reload the Labs page.' })
+      s.labs.require(labId)
       checkJump(labId, name, jumpHost)
       checkKeyPath(auth)
       const node = s.nodes.add(labId, { name, host, port, user, auth: publicAuth(auth), ...(jumpHost ? { jumpHost } : {}) })

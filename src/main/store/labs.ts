@@ -66,6 +66,13 @@ export class LabsRepo {
     return this.toLab(row, this.db.prepare('SELECT * FROM nodes WHERE lab_id = ? ORDER BY name').all(id) as NodeRow[])
   }
 
+  /** The lab, or a 'lab_not_found' error every door can show (the UI and the CLI list labs differently). */
+  require(id: number): Lab {
+    const lab = this.get(id)
+    if (!lab) throw new MigLabError('lab_not_found', `No lab with id ${id}.`, { hint: 'Pick a lab that still exists: reload the Labs page, or see `miglab lab list`.' })
+    return lab
+  }
+
   byName(name: string): Lab | undefined {
     const row = this.db.prepare('SELECT id FROM labs WHERE name = ?').get(name) as { id: number } | undefined
     return row && this.get(row.id)

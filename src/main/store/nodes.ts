@@ -15,7 +15,7 @@ export class NodesRepo {
   /** The node, or a 'node_not_found' error the UI can show. */
   require(id: number): LabNode {
     const node = this.get(id)
-    if (!node) throw new MigLabError('node_not_found', `No node with id ${id}.`, { hint: 'Reload the Labs page.' })
+    if (!node) throw new MigLabError('node_not_found', `No node with id ${id}.`, { hint: 'Pick a node that still exists: reload the Labs page, or see `miglab lab list`.' })
     return node
   }
 
