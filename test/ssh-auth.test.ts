@@ -1,12 +1,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { appendFileSync, existsSync, readFileSync, readdirSync } from 'node:fs'
+import { appendFileSync, existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveDataDir } from '../src/main/paths'
 import { cmd } from '../src/main/remote/command'
 import { execOk } from '../src/main/ssh/exec'
-import { removeSshdDir, sshdUnavailable, startSshd, type Sshd } from './fixtures/sshd'
+import { descendants, removeSshdDir, sshdUnavailable, startSshd, type Sshd } from './fixtures/sshd'
 import { testPool, type TestPool } from './fixtures/ssh-pool'
 
 describe('data directory order (README "Where data lives")', () => {
@@ -122,24 +122,3 @@ describe.skipIf(skip !== null)(`key passphrases, ssh-agent and dead links agains
     }
   })
 })
-
-/** PIDs descended from `root`, from /proc. */
-function descendants(root: number): number[] {
-  const parent = new Map<number, number>()
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
-    } catch {
-      // ended meanwhile
-    }
-  }
-  const out: number[] = []
-  const walk = (pid: number): void => {
-    for (const [child, p] of parent) if (p === pid) (out.push(child), walk(child))
-  }
-  walk(root)
-  return out
-}
-
