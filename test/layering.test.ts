@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { SERIES } from '../src/shared/metrics'
 
 // Imports point down: shared ← core ← doors ← entries. This reads every source file's imports.
 const root = resolve(__dirname, '..')
@@ -53,6 +54,15 @@ describe('layering', () => {
         .filter((s) => s === 'react' || s.startsWith('react-') || /^src\/(renderer|preload|main\/doors|main\/cli)/.test(resolvedInside(f, s) ?? ''))
         .map((s) => `${f} → ${s}`),
     )
+    expect(bad).toEqual([])
+  })
+
+  it('the runner and the renderer name no driver series: they ask the registry for a role', () => {
+    const driverKeys = SERIES.filter((d) => d.role).map((d) => d.key)
+    const bad = [...files('src/renderer'), ...files('src/main/migration')].flatMap((f) => {
+      const text = readFileSync(join(root, f), 'utf8')
+      return driverKeys.filter((k) => text.includes(`'${k}'`) || text.includes(`"${k}"`)).map((k) => `${f}: ${k}`)
+    })
     expect(bad).toEqual([])
   })
 })

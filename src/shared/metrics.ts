@@ -59,23 +59,27 @@ export const HEADLINE_METRICS: readonly MetricDef[] = METRICS.filter((m) => m.he
 /** The three downtimes: different truths, always shown side by side and named the same way. */
 export const DOWNTIME_KEYS = ['qemu_downtime_ms', 'stop_resume_ms', 'probe_gap_ms'] as const
 
+/** What a series means whatever the hypervisor: views and crash recovery ask for a role, never a driver's key. */
+export type SeriesRole = 'sent' | 'remaining' | 'ram' | 'dirty_rate' | 'bandwidth' | 'pass' | 'expected_downtime'
+
 export interface SeriesDef {
   key: string
   label: string
   unit: Unit | 'pages/s' | 'Mbit/s' | '%'
   side: Side
   drivers: readonly DriverKind[]
+  role?: SeriesRole
 }
 
 export const SERIES: readonly SeriesDef[] = [
-  { key: 'qemu.transferred_bytes', label: 'sent', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'] },
-  { key: 'qemu.remaining_bytes', label: 'remaining', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'] },
-  { key: 'qemu.total_bytes', label: 'guest RAM', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'] },
-  { key: 'qemu.dirty_pages_rate', label: 'dirty pages/s', unit: 'pages/s', side: 'hypervisor', drivers: ['qemu'] },
-  { key: 'qemu.mbps', label: 'bandwidth', unit: 'Mbit/s', side: 'hypervisor', drivers: ['qemu'] },
-  { key: 'qemu.pass', label: 'pass', unit: 'count', side: 'hypervisor', drivers: ['qemu'] },
+  { key: 'qemu.transferred_bytes', label: 'sent', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'], role: 'sent' },
+  { key: 'qemu.remaining_bytes', label: 'remaining', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'], role: 'remaining' },
+  { key: 'qemu.total_bytes', label: 'guest RAM', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'], role: 'ram' },
+  { key: 'qemu.dirty_pages_rate', label: 'dirty pages/s', unit: 'pages/s', side: 'hypervisor', drivers: ['qemu'], role: 'dirty_rate' },
+  { key: 'qemu.mbps', label: 'bandwidth', unit: 'Mbit/s', side: 'hypervisor', drivers: ['qemu'], role: 'bandwidth' },
+  { key: 'qemu.pass', label: 'pass', unit: 'count', side: 'hypervisor', drivers: ['qemu'], role: 'pass' },
   { key: 'qemu.postcopy_requests', label: 'post-copy page requests', unit: 'count', side: 'hypervisor', drivers: ['qemu'] },
-  { key: 'qemu.expected_downtime_ms', label: 'expected downtime', unit: 'ms', side: 'hypervisor', drivers: ['qemu'] },
+  { key: 'qemu.expected_downtime_ms', label: 'expected downtime', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], role: 'expected_downtime' },
   { key: 'qemu.cpu_throttle_pct', label: 'CPU throttle', unit: '%', side: 'hypervisor', drivers: ['qemu'] },
   { key: 'xen.progress', label: 'xapi task progress', unit: '%', side: 'hypervisor', drivers: ['xen'] },
   // Stamped at the datagram's send time; its reply arrived value ms later.
@@ -85,6 +89,17 @@ export const SERIES: readonly SeriesDef[] = [
 ]
 
 export const seriesDef = (key: string): SeriesDef | undefined => SERIES.find((s) => s.key === key)
+
+type Points = [number, number][]
+
+/** The key of the run's series playing `role` (the first the registry declares that the run has). */
+export const roleKey = (samples: Record<string, Points>, role: SeriesRole): string | undefined => SERIES.find((s) => s.role === role && samples[s.key])?.key
+
+/** The run's points for `role`, or none when its driver does not measure it. */
+export function roleSeries(samples: Record<string, Points> | undefined, role: SeriesRole): Points {
+  const key = samples && roleKey(samples, role)
+  return key ? samples[key] : []
+}
 
 /** A metric's value as a reader sees it, with its unit. */
 export function formatMetric(key: string, v: number | undefined): string {

@@ -1,4 +1,5 @@
 import type { RunDetail } from '../../shared/contract/migration'
+import { roleSeries } from '../../shared/metrics'
 import type { Db } from '../store/db'
 import { runDetail } from '../store/run-detail'
 import type { RunsRepo } from '../store/runs'
@@ -29,14 +30,14 @@ export function deriveInterrupted(run: Pick<RunDetail, 'samples' | 'events'>): {
   // stopped to count its losses, so every silence between replies counts.
   const migrate = run.events.find((e) => e.kind === 'phase' && e.data.phase === 'migrate')
   if (migrate && replies.length) Object.assign(metrics, gapMetrics(traceGaps({ arrivals: replies, traceEndMs: lastMs, window: { startMs: migrate.tMs, endMs: lastMs } })))
-  const transferred = last(run.samples['qemu.transferred_bytes'])
+  const transferred = last(roleSeries(run.samples, 'sent'))
   if (transferred !== undefined) metrics.transferred_bytes = transferred
-  const passes = last(run.samples['qemu.pass'])
+  const passes = last(roleSeries(run.samples, 'pass'))
   if (passes !== undefined) metrics.passes = passes
-  // STOP on the source and RESUME on the destination, from QEMU's own timestamps and the stored clock offsets.
+  // STOP on the source and RESUME on the destination, from the nodes' own timestamps and the stored clock offsets.
   const clocks = run.events.find((e) => e.data.clocks)?.data.clocks as Clocks | undefined
-  const stop = run.events.find((e) => e.kind === 'STOP' && e.data.role === 'source')?.data.qemuTimeMs as number | undefined
-  const resume = run.events.find((e) => e.kind === 'RESUME' && e.data.role === 'destination')?.data.qemuTimeMs as number | undefined
+  const stop = run.events.find((e) => e.kind === 'STOP' && e.data.role === 'source')?.data.nodeTimeMs as number | undefined
+  const resume = run.events.find((e) => e.kind === 'RESUME' && e.data.role === 'destination')?.data.nodeTimeMs as number | undefined
   if (clocks && stop !== undefined && resume !== undefined) metrics.stop_resume_ms = resume - clocks.destinationOffsetMs - (stop - clocks.sourceOffsetMs)
   return { metrics, lastMs }
 }

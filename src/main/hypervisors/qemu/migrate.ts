@@ -89,7 +89,8 @@ export async function runMigration(
       client.onEvent((e) => {
         if (e.event === 'STOP' && role === 'source' && !stopEvent) stopEvent = e
         if (e.event === 'RESUME' && role === 'destination' && !resumeEvent) resumeEvent = e
-        emit(e.event, node.name, { ...e.data, role, qemuTimeMs: e.qemuTimeMs })
+        // nodeTimeMs: the node's own clock; with the stored offsets it places the event on the run timeline.
+        emit(e.event, node.name, { ...e.data, role, nodeTimeMs: e.qemuTimeMs })
       }),
     )
   watch(src, from, 'source')

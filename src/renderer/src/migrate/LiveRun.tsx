@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import type { RunDetail } from '../../../shared/contract/migration'
 import type { JobInfo, RunSummary } from '../../../shared/domain'
+import { roleSeries } from '../../../shared/metrics'
 import { useApi } from '../api'
 import { mib, ms } from '../runs/format'
 import { RunView } from '../runs/RunView'
@@ -52,9 +53,9 @@ export function LiveRuns({ job, labId }: { job: JobInfo; labId: number }) {
   }, [api, job.startedAt, labId, job.status])
 
   const live = detail?.status === 'running' ? detail : undefined
-  const sent = last(live?.samples['qemu.transferred_bytes'])
-  const remaining = last(live?.samples['qemu.remaining_bytes'])
-  const total = last(live?.samples['qemu.total_bytes'])
+  const sent = last(roleSeries(live?.samples, 'sent'))
+  const remaining = last(roleSeries(live?.samples, 'remaining'))
+  const total = last(roleSeries(live?.samples, 'ram'))
   return (
     <div className="live">
       {live && (
@@ -65,8 +66,8 @@ export function LiveRuns({ job, labId }: { job: JobInfo; labId: number }) {
           <Meter label="Sent" bytes={sent} total={total} />
           <Meter label="Remaining" bytes={remaining} total={total} warn />
           <p className="live-numbers">
-            pass <strong>{last(live.samples['qemu.pass']) ?? '—'}</strong> · dirty rate <strong>{last(live.samples['qemu.dirty_pages_rate']) ?? '—'}</strong> pages/s · expected downtime{' '}
-            <strong>{ms(last(live.samples['qemu.expected_downtime_ms']))}</strong> · longest probe gap so far <strong>{ms(liveGap(live.samples['probe.rtt_ms']))}</strong>
+            pass <strong>{last(roleSeries(live.samples, 'pass')) ?? '—'}</strong> · dirty rate <strong>{last(roleSeries(live.samples, 'dirty_rate')) ?? '—'}</strong> pages/s · expected downtime{' '}
+            <strong>{ms(last(roleSeries(live.samples, 'expected_downtime')))}</strong> · longest probe gap so far <strong>{ms(liveGap(live.samples['probe.rtt_ms']))}</strong>
           </p>
         </section>
       )}

@@ -5,17 +5,12 @@ import { useApi, useCall } from '../api'
 import { BarChart } from '../charts/BarChart'
 import { BoxChart } from '../charts/BoxChart'
 import { ErrorBox } from '../ErrorBox'
+import { HEADLINE_METRICS, metricDef } from '../../../shared/metrics'
 import { METRIC_LABELS } from './format'
 
 const COLORS = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#dc2626', '#0891b2', '#4b5563']
-const CHARTS = [
-  { key: 'qemu_downtime_ms', title: 'Hypervisor downtime', unit: 'ms' },
-  { key: 'stop_resume_ms', title: 'STOP → RESUME', unit: 'ms' },
-  { key: 'probe_gap_ms', title: 'Client-observed gap', unit: 'ms' },
-  { key: 'transferred_bytes', title: 'Data sent', unit: 'MiB', scale: 1 / 1048576 },
-  { key: 'total_ms', title: 'Total migration time', unit: 'ms' },
-]
-const THESIS_LABELS: Record<string, string> = { qemu_downtime_ms: 'Hypervisor downtime', stop_resume_ms: 'STOP → RESUME', probe_gap_ms: 'Client-observed gap', transferred_bytes: 'Data sent' }
+// The headline figures of the registry, each with its chart; bytes are drawn in MiB.
+const CHARTS = HEADLINE_METRICS.map((d) => (d.unit === 'bytes' ? { key: d.key, title: d.label, unit: 'MiB', scale: 1 / 1048576 } : { key: d.key, title: d.label, unit: String(d.unit), scale: 1 }))
 // A single run has no spread: its CI arrives as null (NaN in JSON).
 const fin = (v: number | null | undefined): v is number => v !== null && v !== undefined && Number.isFinite(v)
 export const fmt = (v: number | null | undefined) => (!fin(v) ? '—' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2))
@@ -50,7 +45,7 @@ function ThesisView({ filter }: { filter: RunFilter }) {
             <th>Strategy</th>
             <th>n (baseline n)</th>
             {t.metrics.map((m) => (
-              <th key={m}>{THESIS_LABELS[m] ?? m}</th>
+              <th key={m}>{metricDef(m)?.label ?? m}</th>
             ))}
           </tr>
         </thead>
@@ -187,7 +182,7 @@ export function Compare({ filter }: { filter: RunFilter }) {
                       unit={ch.unit}
                       boxes={c.groups.map((g, i) => {
                         const b = g.metrics[ch.key]?.box
-                        const k = ch.scale ?? 1
+                        const k = ch.scale
                         return { label: short(g.key, i), min: (b?.min ?? NaN) * k, q1: (b?.q1 ?? NaN) * k, median: (b?.median ?? NaN) * k, q3: (b?.q3 ?? NaN) * k, max: (b?.max ?? NaN) * k, color: COLORS[i % COLORS.length] }
                       })}
                     />
@@ -198,7 +193,7 @@ export function Compare({ filter }: { filter: RunFilter }) {
                     unit={ch.unit}
                     bars={c.groups.map((g, i) => {
                       const s = g.metrics[ch.key]
-                      const k = ch.scale ?? 1
+                      const k = ch.scale
                       return { label: short(g.key, i), value: fin(s?.mean) ? s.mean * k : NaN, ci: fin(s?.ci95) ? s.ci95 * k : 0, color: COLORS[i % COLORS.length] }
                     })}
                   />

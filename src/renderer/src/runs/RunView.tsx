@@ -1,20 +1,23 @@
 import { useMemo } from 'react'
 import type { RunDetail } from '../../../shared/contract/migration'
-import { seriesDef } from '../../../shared/metrics'
+import { roleKey, roleSeries, seriesDef, type SeriesRole } from '../../../shared/metrics'
 import { TimeChart, type Band, type Line, type Marker } from '../charts/TimeChart'
 import { ErrorBox } from '../ErrorBox'
 import { DOWNTIMES, METRIC_LABELS, mib, ms, summaryLines } from './format'
 
 const MiB = (points: [number, number][]) => points.map(([t, v]) => [t, v / 1048576] as [number, number])
+// Drawn on the timeline and bandwidth charts (or read by the log); every other stored series gets a chart of its own.
+const DRAWN_ROLES: SeriesRole[] = ['sent', 'remaining', 'dirty_rate', 'bandwidth', 'ram', 'pass']
+const label = (run: RunDetail, role: SeriesRole, unit: string) => `${seriesDef(roleKey(run.samples, role) ?? '')?.label ?? role} (${unit})`
 
 /** One run: the log lines, the three downtimes side by side, the timeline charts, every metric. */
 export function RunView({ run }: { run: RunDetail }) {
   const m = run.metrics
   const timeline = useMemo(() => {
     const lines: Line[] = [
-      { label: 'sent (MiB)', points: MiB(run.samples['qemu.transferred_bytes'] ?? []), color: '#2563eb' },
-      { label: 'remaining (MiB)', points: MiB(run.samples['qemu.remaining_bytes'] ?? []), color: '#f59e0b' },
-      { label: 'dirty pages/s', points: run.samples['qemu.dirty_pages_rate'] ?? [], color: '#dc2626', axis: 'right' },
+      { label: label(run, 'sent', 'MiB'), points: MiB(roleSeries(run.samples, 'sent')), color: '#2563eb' },
+      { label: label(run, 'remaining', 'MiB'), points: MiB(roleSeries(run.samples, 'remaining')), color: '#f59e0b' },
+      { label: label(run, 'dirty_rate', 'pages/s'), points: roleSeries(run.samples, 'dirty_rate'), color: '#dc2626', axis: 'right' },
     ]
     const markers: Marker[] = run.events
       .filter((e) => e.kind === 'downtime.stop' || e.kind === 'downtime.resume' || e.kind === 'MIGRATION_PASS')
@@ -24,7 +27,7 @@ export function RunView({ run }: { run: RunDetail }) {
         color: e.kind === 'MIGRATION_PASS' ? '#94a3b8' : '#dc2626',
       }))
     // The migration itself: from the first hypervisor sample to the last, with a margin for the markers.
-    const sent = run.samples['qemu.transferred_bytes'] ?? []
+    const sent = roleSeries(run.samples, 'sent')
     const span = sent.length ? sent[sent.length - 1][0] - sent[0][0] : 0
     const focus: [number, number] | undefined = sent.length ? [sent[0][0] - Math.max(50, span * 0.1), sent[sent.length - 1][0] + Math.max(50, span * 0.1)] : undefined
     return { lines, markers, focus }
@@ -39,13 +42,13 @@ export function RunView({ run }: { run: RunDetail }) {
 
   // Bandwidth, and every other series the run stored, each on its own chart.
   const others = useMemo(() => {
-    const shown = new Set(['qemu.transferred_bytes', 'qemu.remaining_bytes', 'qemu.dirty_pages_rate', 'probe.rtt_ms', 'probe.lost', 'qemu.mbps', 'qemu.total_bytes', 'qemu.pass'])
+    const shown = new Set(['probe.rtt_ms', 'probe.lost', ...DRAWN_ROLES.map((r) => roleKey(run.samples, r))])
     return Object.keys(run.samples)
       .filter((k) => !shown.has(k))
       .sort()
       .map((k) => ({ key: k, lines: [{ label: seriesDef(k)?.label ?? k, points: run.samples[k], color: '#7c3aed' }] as Line[] }))
   }, [run])
-  const bandwidth = useMemo<Line[]>(() => [{ label: 'bandwidth (Mbit/s)', points: run.samples['qemu.mbps'] ?? [], color: '#0891b2' }], [run])
+  const bandwidth = useMemo<Line[]>(() => [{ label: label(run, 'bandwidth', 'Mbit/s'), points: roleSeries(run.samples, 'bandwidth'), color: '#0891b2' }], [run])
 
   return (
     <div className="run-view" data-testid="run-view">

@@ -1,5 +1,5 @@
 import type { RunDetail } from '../../../shared/contract/migration'
-import { DOWNTIME_KEYS, metricDef, METRICS, type Unit } from '../../../shared/metrics'
+import { DOWNTIME_KEYS, metricDef, METRICS, roleSeries, type Unit } from '../../../shared/metrics'
 
 export const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`
 export const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v * 10) / 10} ms`)
@@ -17,22 +17,27 @@ export function summaryLines(run: RunDetail): string[] {
   const m = run.metrics
   const p = run.params as { from?: string; to?: string }
   const lines = [`${new Date(run.startedAt).toLocaleString()} migrate VM ${run.vm} ${p.from ?? '?'} → ${p.to ?? '?'} (strategy ${run.strategy}, workload ${run.workload})`]
-  const transferred = run.samples['qemu.transferred_bytes'] ?? []
-  const total = run.samples['qemu.total_bytes'] ?? []
-  const passes = run.samples['qemu.pass'] ?? []
-  const mbps = run.samples['qemu.mbps'] ?? []
+  const transferred = roleSeries(run.samples, 'sent')
+  const total = roleSeries(run.samples, 'ram')
+  const passes = roleSeries(run.samples, 'pass')
+  const mbps = roleSeries(run.samples, 'bandwidth')
   // One line per pass, like Proxmox's per-second lines but keyed to what matters in pre-copy.
   let lastPass = -1
   for (let i = 0; i < transferred.length; i++) {
     const pass = passes[i]?.[1] ?? 0
     if (pass !== lastPass) {
       lastPass = pass
-      lines.push(`  ${ms(transferred[i][0])}: pass ${pass}, ${mib(transferred[i][1])} of ${mib(total[i]?.[1] ?? 0)} sent (${Math.round((mbps[i]?.[1] ?? 0) / 8)} MB/s)`)
+      const of = total[i] ? ` of ${mib(total[i][1])}` : ''
+      const speed = mbps[i] ? ` (${Math.round(mbps[i][1] / 8)} MB/s)` : ''
+      lines.push(`  ${ms(transferred[i][0])}: pass ${pass}, ${mib(transferred[i][1])}${of} sent${speed}`)
     }
   }
   if (run.status === 'succeeded') {
-    lines.push(`migration finished successfully: ${mib(m.transferred_bytes ?? 0)} sent in ${ms(m.total_ms)}, ${m.passes ?? '?'} passes`)
-    lines.push(`downtime ${ms(m.qemu_downtime_ms)} (hypervisor) · STOP→RESUME ${ms(m.stop_resume_ms)} · client gap ${ms(m.probe_gap_ms)}`)
+    // A figure the driver does not measure is named as such, never printed as 0.
+    const sent = m.transferred_bytes !== undefined ? `${mib(m.transferred_bytes)} sent` : 'data sent not reported by the hypervisor'
+    const passCount = m.passes !== undefined ? `, ${m.passes} passes` : ''
+    lines.push(`migration finished successfully: ${sent} in ${ms(m.total_ms)}${passCount}`)
+    lines.push(DOWNTIMES.map((d) => `${d.label} ${ms(m[d.key])}`).join(' · '))
   } else if (run.error) {
     lines.push(`migration ${run.status}: ${run.error.message}`)
   } else lines.push(`migration ${run.status}`)
