@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { migrationParams } from '../src/shared/contract/migration'
 import type { VmSpec } from '../src/main/hypervisors/driver'
+import { NodeClocks } from '../src/main/hypervisors/node-clock'
 import { QemuDriver } from '../src/main/hypervisors/qemu/driver'
 import { runExperiment, type Experiment } from '../src/main/migration/runner'
 import { RunWriter } from '../src/main/store/run-writer'
@@ -17,7 +18,8 @@ const runDir = join(t.dataDir, 'run')
 const shmDir = `/dev/shm/mgrunner-${process.pid}`
 const A = new LocalNodeLink('node-a', '127.0.0.1')
 const B = new LocalNodeLink('node-b', '127.0.0.1')
-const driver = new QemuDriver({ runDir, accel: 'tcg' })
+const clocks = new NodeClocks()
+const driver = new QemuDriver({ runDir, accel: 'tcg', clocks })
 // The tiny test guest has no network, so there is nothing to probe: its runs must carry no client
 // figures at all (not zeros). The demo-lab tests measure the client-observed gap on a real guest.
 let spec: VmSpec
@@ -57,7 +59,7 @@ describe.skipIf(!hasQemu)('experiment runner with real QEMU', () => {
     const { core } = t
     const writer = new RunWriter(core.services.db)
     const job = core.services.jobs.start('experiment', 'test experiment', {}, (ctx) =>
-      runExperiment(ctx, { driver, writer }, experiment({ strategies: ['precopy', 'dsm'], repetitions: 2 })),
+      runExperiment(ctx, { driver, writer, clocks }, experiment({ strategies: ['precopy', 'dsm'], repetitions: 2 })),
     )
     const steps: string[] = []
     const off = core.subscribe((e) => e.type === 'job' && e.job.id === job.id && steps.push(e.job.step))
@@ -102,7 +104,7 @@ describe.skipIf(!hasQemu)('experiment runner with real QEMU', () => {
     const writer = new RunWriter(core.services.db)
     const before = new Set((await core.handlers['runs.list']({})).map((r) => r.id))
     const job = core.services.jobs.start('experiment', 'reuse', {}, (ctx) =>
-      runExperiment(ctx, { driver, writer }, experiment({ repetitions: 3, params: migrationParams.parse({ reuseGuest: true }) })),
+      runExperiment(ctx, { driver, writer, clocks }, experiment({ repetitions: 3, params: migrationParams.parse({ reuseGuest: true }) })),
     )
     expect((await core.services.jobs.wait(job.id)).status).toBe('succeeded')
     const runs = await Promise.all((await core.handlers['runs.list']({})).filter((r) => !before.has(r.id)).reverse().map((r) => core.handlers['runs.get']({ id: r.id })))
@@ -121,7 +123,7 @@ describe.skipIf(!hasQemu)('experiment runner with real QEMU', () => {
     const writer = new RunWriter(core.services.db)
     const before = (await core.handlers['runs.list']({})).length
     const job = core.services.jobs.start('experiment', 'cancelled experiment', {}, (ctx) =>
-      runExperiment(ctx, { driver, writer }, experiment({ repetitions: 3, params: migrationParams.parse({ maxBandwidthMiBs: 1 }) })),
+      runExperiment(ctx, { driver, writer, clocks }, experiment({ repetitions: 3, params: migrationParams.parse({ maxBandwidthMiBs: 1 }) })),
     )
     const off = core.subscribe((e) => {
       if (e.type === 'log' || e.type !== 'job' || e.job.id !== job.id) return

@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../src/main/core'
 import { DEMO_VM } from '../src/main/migration/demo-vm'
 import { storedTrace, traceGaps } from '../src/main/migration/probe'
+import { storedSwitchover } from '../src/main/migration/wire'
+import { GAP_PARTS } from '../src/shared/metrics'
 import type { RunDetail } from '../src/shared/contract/migration'
 import { migrationParams } from '../src/shared/contract/migration'
 import { liveProcessesMentioning } from './fixtures/qemu-processes'
@@ -84,7 +86,7 @@ describe.skipIf(!!reason)('migration over the demo lab through real SSH', () => 
     const runs = await Promise.all(summaries.map((r) => core.handlers['runs.get']({ id: r.id })))
     const table = runs.map((r) => {
       const m = r.metrics
-      return { id: r.id, strategy: r.strategy, workload: r.workload, qemu: m.qemu_downtime_ms, stopResume: m.stop_resume_ms, gap: m.probe_gap_ms, longest: m.probe_longest_silence_ms, longestFromStop: m.probe_longest_silence_start_ms - (at(r, 'downtime.stop') ?? NaN), baseline: m.probe_baseline_gap_ms, gapFromStop: m.probe_gap_start_ms - (at(r, 'downtime.stop') ?? NaN), gapToResume: m.probe_gap_end_ms - (at(r, 'downtime.resume') ?? NaN), runWall: m.run_wall_ms, migrationWall: m.wall_ms }
+      return { id: r.id, strategy: r.strategy, workload: r.workload, qemu: m.qemu_downtime_ms, stopResume: m.stop_resume_ms, gap: m.probe_gap_ms, longest: m.probe_longest_silence_ms, longestFromStop: m.probe_longest_silence_start_ms - (at(r, 'downtime.stop') ?? NaN), parts: GAP_PARTS.map((k) => m[k]), announce: m.gap_announce_ms, baseline: m.probe_baseline_gap_ms, gapFromStop: m.probe_gap_start_ms - (at(r, 'downtime.stop') ?? NaN), gapToResume: m.probe_gap_end_ms - (at(r, 'downtime.resume') ?? NaN), runWall: m.run_wall_ms, migrationWall: m.wall_ms }
     })
     console.log(JSON.stringify(table))
     for (const r of runs) {
@@ -118,6 +120,16 @@ describe.skipIf(!!reason)('migration over the demo lab through real SSH', () => 
       expect(m.probe_gap_open, label).toBe(0)
       expect(m.qemu_downtime_ms, label).toBeLessThanOrEqual(m.total_ms)
       expect(m.src_tx_bytes, label).toBeGreaterThan(0)
+      // The gap on the wire (tcpdump on both taps): four parts, recomputed from the stored frames, that
+      // add up to the gap; none negative (one kernel clock); the guest announces itself after RESUME.
+      const wire = storedSwitchover(r)
+      if (!wire || 'unmeasured' in wire) throw new Error(`${label}: ${wire?.unmeasured ?? 'no capture stored'}`)
+      for (const [k, v] of Object.entries(wire.metrics)) expect(v, `${label} ${k}`).toBe(m[k])
+      const parts = GAP_PARTS.map((k) => m[k])
+      expect(parts.reduce((a, v) => a + v, 0), label).toBeCloseTo(m.probe_gap_ms, 6)
+      for (const [i, v] of parts.entries()) expect(v, `${label} ${GAP_PARTS[i]}`).toBeGreaterThanOrEqual(GAP_PARTS[i] === 'gap_return_ms' ? -1 : 0)
+      expect(m.gap_downtime_ms, label).toBeGreaterThanOrEqual(m.stop_resume_ms)
+      expect(m.gap_announce_ms, label).toBeGreaterThanOrEqual(0)
     }
     const pre = runs.filter((r) => r.strategy === 'precopy' && r.workload.startsWith('dirty'))
     const dsm = runs.filter((r) => r.strategy === 'dsm' && r.workload.startsWith('dirty'))

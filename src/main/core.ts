@@ -9,6 +9,7 @@ import { nodeHandlers } from './handlers/nodes'
 import { terminalHandlers } from './handlers/terminals'
 import { historyHandlers } from './handlers/history'
 import { setupHandlers } from './handlers/setup'
+import { NodeClocks } from './hypervisors/node-clock'
 import { QemuDriver } from './hypervisors/qemu/driver'
 import { MigrationCa } from './security/migration-ca'
 import { XenDriver } from './hypervisors/xen/driver'
@@ -72,6 +73,8 @@ export function createCore(options: CoreOptions): Core {
   const secrets = options.secrets ?? new MemorySecretStore()
   const hostTrust = new HostTrust({ repo: hostKeys, confirm: askThroughError })
   const ssh = new SshPool({ resolve: storedNodeTargets(nodes), secrets, trust: hostTrust })
+  // Node clock offsets: measured once per node and minute, shared by the drivers and the runner's wire capture.
+  const clocks = new NodeClocks()
   const services: Services = {
     dataDir: options.dataDir,
     door: options.door,
@@ -90,7 +93,8 @@ export function createCore(options: CoreOptions): Core {
     // MIGLAB_TERMINAL_COALESCE=0: terminal output chunk by chunk (for bench/terminal.ts's comparison).
     terminals: new TerminalManager(bus, sshShells(ssh, nodes), process.env.MIGLAB_TERMINAL_COALESCE !== '0'),
     transcripts: new TranscriptsRepo(db),
-    drivers: { qemu: new QemuDriver({ tls: new MigrationCa(options.dataDir) }), xen: new XenDriver() },
+    clocks,
+    drivers: { qemu: new QemuDriver({ tls: new MigrationCa(options.dataDir), clocks }), xen: new XenDriver() },
     demoLab: new DemoLab({ dataDir: options.dataDir, labs, hostKeys, prefix: options.demoPrefix ?? (process.env.MIGLAB_DEMO_PREFIX || undefined) }),
   }
   jobsRepo.markInterrupted()

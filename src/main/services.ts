@@ -1,3 +1,4 @@
+import type { NodeClocks } from './hypervisors/node-clock'
 import type { HypervisorKind } from '../shared/domain'
 import type { EventBus } from './events'
 import type { HypervisorDriver } from './hypervisors/driver'
@@ -37,6 +38,7 @@ export interface Services {
   terminals: TerminalManager
   transcripts: TranscriptsRepo
   /** One driver per hypervisor; each lab chooses its own. */
+  clocks: NodeClocks
   drivers: Record<HypervisorKind, HypervisorDriver>
   /** The demo lab on this machine (its prefix names its namespaces and /dev/shm folder). */
   demoLab: DemoLab

@@ -43,6 +43,11 @@ export const METRICS: readonly MetricDef[] = [
   { key: 'probe_gap_open', label: 'Guest never answered again', short: 'no reply', unit: 'flag', side: 'client', drivers: ALL, source: '1 when no reply came after the gap before the probe stopped' },
   { key: 'probe_longest_silence_ms', label: 'Longest silence during the migration', short: 'longest silence', unit: 'ms', side: 'client', drivers: ALL, source: 'the longest span with unanswered probes anywhere in the migration window (pre-copy starvation, warm-up after resume…)' },
   { key: 'probe_longest_silence_start_ms', label: 'Longest silence start', short: 'silence from', unit: 'ms', side: 'client', drivers: ALL, source: 'run timeline' },
+  { key: 'gap_downtime_ms', label: 'Gap: guest running nowhere', short: 'gap: down', unit: 'ms', side: 'nodes', drivers: ALL, source: "last reply before the switchover → RESUME on the destination (packet capture on the guest's taps)" },
+  { key: 'gap_convergence_ms', label: 'Gap: network convergence', short: 'gap: net', unit: 'ms', side: 'nodes', drivers: ALL, source: "RESUME → first probe delivered to the destination's tap (the switch learning the guest's new port)" },
+  { key: 'gap_warmup_ms', label: 'Gap: guest warm-up', short: 'gap: warm-up', unit: 'ms', side: 'nodes', drivers: ALL, source: "first probe at the destination's tap → the guest's first reply on it" },
+  { key: 'gap_return_ms', label: 'Gap: way back to the probe', short: 'gap: back', unit: 'ms', side: 'nodes', drivers: ALL, source: "the guest's first reply on the destination's tap → read by MigLab's probe" },
+  { key: 'gap_announce_ms', label: 'Announce after RESUME', short: 'announce', unit: 'ms', side: 'nodes', drivers: ALL, source: "RESUME → the guest's first RARP/ARP announce on the destination's tap" },
   { key: 'probe_sent', label: 'Probe datagrams sent', short: 'probes', unit: 'count', side: 'client', drivers: ALL, source: 'external UDP probe' },
   { key: 'probe_lost', label: 'Probe replies lost', short: 'lost', unit: 'count', side: 'client', drivers: ALL, source: 'external UDP probe' },
   { key: 'probe_late', label: 'Probe replies late', short: 'late', unit: 'count', side: 'client', drivers: ALL, source: 'replies slower than 250 ms' },
@@ -58,6 +63,8 @@ export const metricDef = (key: string): MetricDef | undefined => METRICS.find((m
 export const HEADLINE_METRICS: readonly MetricDef[] = METRICS.filter((m) => m.headline)
 /** The three downtimes: different truths, always shown side by side and named the same way. */
 export const DOWNTIME_KEYS = ['qemu_downtime_ms', 'stop_resume_ms', 'probe_gap_ms'] as const
+/** The client-observed gap's four consecutive parts (packet capture): they add up to `probe_gap_ms`. */
+export const GAP_PARTS = ['gap_downtime_ms', 'gap_convergence_ms', 'gap_warmup_ms', 'gap_return_ms'] as const
 
 /** What a series means whatever the hypervisor: views and crash recovery ask for a role, never a driver's key. */
 export type SeriesRole = 'sent' | 'remaining' | 'ram' | 'dirty_rate' | 'bandwidth' | 'pass' | 'expected_downtime'
@@ -83,9 +90,12 @@ export const SERIES: readonly SeriesDef[] = [
   { key: 'qemu.cpu_throttle_pct', label: 'CPU throttle', unit: '%', side: 'hypervisor', drivers: ['qemu'] },
   { key: 'xen.progress', label: 'xapi task progress', unit: '%', side: 'hypervisor', drivers: ['xen'] },
   // Stamped at the datagram's send time; its reply arrived value ms later.
-  { key: 'probe.rtt_ms', label: 'probe RTT', unit: 'ms', side: 'client', drivers: ['qemu', 'xen'] },
+  { key: 'probe.rtt_ms', label: 'probe RTT', unit: 'ms', side: 'client', drivers: ALL },
+  // Frames on the guest's tap around the gap (value: 1 probe request, 2 reply, 3 announce), from tcpdump.
+  { key: 'wire.source', label: "frames on the source's tap", unit: 'count', side: 'nodes', drivers: ALL },
+  { key: 'wire.destination', label: "frames on the destination's tap", unit: 'count', side: 'nodes', drivers: ALL },
   // One point per probe that was never answered, at its send time.
-  { key: 'probe.lost', label: 'probe lost', unit: 'count', side: 'client', drivers: ['qemu', 'xen'] },
+  { key: 'probe.lost', label: 'probe lost', unit: 'count', side: 'client', drivers: ALL },
 ]
 
 export const seriesDef = (key: string): SeriesDef | undefined => SERIES.find((s) => s.key === key)

@@ -140,7 +140,7 @@ export function migrationHandlers(s: Services): MigrationHandlers {
           hint: 'Wait for that experiment to end, or cancel it.',
         })
       return s.jobs.start('experiment', title, { ...input, params }, (ctx) =>
-        withLock(lock, busy, () => runExperiment(ctx, { driver, writer }, { labId: l.id, vm, from, to, strategies: input.strategies, workloads: input.workloads, repetitions: input.repetitions, params })),
+        withLock(lock, busy, () => runExperiment(ctx, { driver, writer, clocks: s.clocks }, { labId: l.id, vm, from, to, strategies: input.strategies, workloads: input.workloads, repetitions: input.repetitions, params })),
       )
     },
 

@@ -3,11 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { workloadLabel, type MigrationParams, type StrategyId, type Workload } from '../../shared/contract/migration'
 import { MigLabError, toApiError } from '../../shared/errors'
 import type { HypervisorDriver, VmSpec } from '../hypervisors/driver'
+import type { NodeClocks } from '../hypervisors/node-clock'
 import type { NodeLink } from '../hypervisors/node-link'
 import type { JobContext } from '../jobs/manager'
 import * as remote from '../remote/vm'
 import type { RunWriter } from '../store/run-writer'
 import { arrivals, baselineGap, traceGaps, UdpProbe, type Silence } from './probe'
+import { aroundGap, decompose, SwitchoverCapture } from './wire'
 import { pollUntil, waitFor } from '../util/poll'
 import { formatMetric, HEADLINE_METRICS } from '../../shared/metrics'
 
@@ -53,7 +55,13 @@ export const runLine = (n: number, strategy: string, workload: string, m: Record
   `Run ${n} (${strategy}, ${workload}): ${HEADLINE_METRICS.map((d) => `${d.short} ${formatMetric(d.key, m[d.key])}`).join(' · ')}`
 
 /** (strategy × workload × repetition) as one job; repetitions interleave so drift hits every group alike. */
-export async function runExperiment(ctx: JobContext, deps: { driver: HypervisorDriver; writer: RunWriter }, x: Experiment): Promise<ExperimentResult> {
+export interface RunnerDeps {
+  driver: HypervisorDriver
+  writer: RunWriter
+  clocks: NodeClocks
+}
+
+export async function runExperiment(ctx: JobContext, deps: RunnerDeps, x: Experiment): Promise<ExperimentResult> {
   const matrix = Array.from({ length: x.repetitions }, (_, rep) => x.workloads.flatMap((w) => x.strategies.map((s) => ({ rep: rep + 1, w, s })))).flat()
   ctx.progress(0, 'Recording the environment')
   const [fromEnv, toEnv] = await Promise.all([deps.driver.environment(x.from), deps.driver.environment(x.to)])
@@ -115,7 +123,7 @@ async function awaitBaseline(probe: UdpProbe, clock: () => number, signal: Abort
 
 async function runOne(
   ctx: JobContext,
-  { driver, writer }: { driver: HypervisorDriver; writer: RunWriter },
+  { driver, writer, clocks }: RunnerDeps,
   x: Experiment,
   strategy: StrategyId,
   w: Workload,
@@ -141,6 +149,21 @@ async function runOne(
   let probe: UdpProbe | undefined
   let window: { startMs: number; endMs: number } | undefined
   let nicBefore: Awaited<ReturnType<typeof nicCounters>>[] = []
+  let capture: SwitchoverCapture | undefined
+  /** Stores the frames around the gap and the gap's decomposition (or why there is none). */
+  const closeCapture = async (resumeMs?: number, stopMs?: number) => {
+    if (!capture) return
+    const c = capture
+    capture = undefined
+    const seen = await c.stop()
+    const gap = metrics.probe_gap_open === 0 ? { startMs: metrics.probe_gap_start_ms, endMs: metrics.probe_gap_end_ms } : undefined
+    if (!gap || resumeMs === undefined) return void writer.event(id, clock(), 'unmeasured', { gap_downtime_ms: 'no closed gap across a RESUME to decompose' })
+    for (const [series, points] of Object.entries(seen)) for (const [t, kind] of aroundGap(points, gap)) writer.sample(id, t, `wire.${series}`, kind)
+    const parts = decompose(seen, gap, { resumeMs, ...(stopMs !== undefined ? { stopMs } : {}) })
+    if ('unmeasured' in parts) return void writer.event(id, clock(), 'unmeasured', { gap_downtime_ms: parts.unmeasured })
+    Object.assign(metrics, parts.metrics)
+    writer.event(id, gap.startMs, 'wire.switchover', { ...parts.marks })
+  }
   const nicDeltas = async () => {
     const after = await Promise.all([nicCounters(from, to), nicCounters(to, from)])
     ;(['src', 'dst'] as const).forEach((side, i) => {
@@ -188,6 +211,11 @@ async function runOne(
       writer.event(id, clock(), 'probe.baseline', baseline)
       if (!baseline.clean) ctx.log('warn', `Run ${id}: the probe's baseline was not clean (a ${Math.round(baseline.gapMs)} ms silence before the migration); the run is flagged.`)
     }
+    if (probe) {
+      const started = await SwitchoverCapture.start(from, to, spec, clocks, clock)
+      if ('unmeasured' in started) writer.event(id, clock(), 'unmeasured', { gap_downtime_ms: started.unmeasured })
+      else capture = started
+    }
     const migrateAt = clock()
     phase('migrate', { strategy })
     window = { startMs: migrateAt, endMs: Infinity }
@@ -213,6 +241,7 @@ async function runOne(
       const p = probe
       await waitFor(() => (p.replies.at(-1)?.receivedAt ?? 0) > (out.resumeAtMs ?? migratedAt), { timeoutMs: LAST_CHANCE_MS, intervalMs: 10, signal: ctx.signal })
       await closeProbe(200, out.stopAtMs !== undefined && out.resumeAtMs !== undefined ? { stopMs: out.stopAtMs, resumeMs: out.resumeAtMs } : undefined)
+      await closeCapture(out.resumeAtMs, out.stopAtMs)
     }
     await nicDeltas()
     metrics.run_wall_ms = clock()
@@ -222,6 +251,7 @@ async function runOne(
     const error = toApiError(err)
     if (window) window.endMs = clock()
     await closeProbe(0).catch(() => undefined)
+    await capture?.stop().catch(() => undefined)
     if (nicBefore.length) await nicDeltas()
     metrics.run_wall_ms = clock()
     writer.finish(id, error.code === 'cancelled' || ctx.signal.aborted ? 'cancelled' : 'failed', metrics, error)

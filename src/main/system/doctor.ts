@@ -65,6 +65,7 @@ export async function runDoctor(): Promise<DoctorCheck[]> {
     tool('sshd', 'OpenSSH server (demo lab nodes)', 'sshd', `${APT} openssh-server`),
     tool('mpirun', 'OpenMPI (DSM cluster)', 'mpirun', `${APT} openmpi-bin libopenmpi-dev`),
     tool('ganesha', 'NFS-Ganesha (shared storage)', 'ganesha.nfsd', `${APT} nfs-ganesha nfs-ganesha-vfs libnfs-utils`),
+    tool('tcpdump', 'tcpdump (the switchover on the wire, demo lab)', 'tcpdump', `${APT} tcpdump`),
   )
   return checks
 }

@@ -1,12 +1,12 @@
 import { posix } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { strategyIds, strategyLabels, type MigrationParams, type StrategyId, type StrategySupport } from '../../../shared/contract/migration'
 import { MigLabError } from '../../../shared/errors'
 import * as remote from '../../remote/vm'
 import type { HypervisorDriver, MigrateHooks, MigrationOutcome, VmInstance, VmSpec } from '../driver'
 import { guestDefinition, type RunRequest } from '../guest-definition'
 import { execOk, type NodeLink } from '../node-link'
+import { NodeClocks, type NodeClock } from '../node-clock'
 import { and, cmd } from '../../remote/command'
 import type { TlsMaterial } from '../../security/migration-ca'
 import { DEFAULT_RUN_DIR, nodeDir, qemuArgs, vmPaths, type VmPaths } from './command-line'
@@ -20,6 +20,8 @@ export interface QemuDriverOptions {
   accel?: 'kvm' | 'tcg' | 'auto'
   /** Certificates for TLS migration streams (MigLab's own CA); without it `tls` runs are refused. */
   tls?: { material(nodeId: string, address: string): Promise<TlsMaterial> }
+  /** Node clock offsets, shared with the runner (one measurement per node and minute). */
+  clocks?: NodeClocks
 }
 
 export interface Listed {
@@ -28,19 +30,8 @@ export interface Listed {
   alive: boolean
 }
 
-export interface NodeClock {
-  /** Node clock minus this machine's clock, in ms. */
-  offsetMs: number
-  /** Half the best round trip of the estimate. */
-  uncertaintyMs: number
-  bootId: string
-}
-
 /** How long the coherence proof's writer holds its unsynced value for the other nodes to read. */
 const COHERENCE_HOLD_S = 1
-
-/** Clock offsets drift slowly; measuring them costs SSH round trips, so they are reused this long. */
-const CLOCK_TTL_MS = 60_000
 
 /** QEMU over QMP, reached only through NodeLinks. Keeps one QMP client per VM and node (QEMU serves one). */
 export class QemuDriver implements HypervisorDriver {
@@ -50,13 +41,14 @@ export class QemuDriver implements HypervisorDriver {
   private readonly clients = new Map<string, Promise<QmpClient>>()
   private readonly accelByNode = new Map<string, Promise<{ accel: 'kvm' | 'tcg'; reason?: string }>>()
   private readonly migrating = new Set<string>()
-  private readonly clocks = new Map<string, { at: number; clock: Promise<NodeClock> }>()
+  private readonly clocks: NodeClocks
   private readonly tls: QemuDriverOptions['tls']
 
   constructor(options: QemuDriverOptions = {}) {
     this.runDir = options.runDir ?? DEFAULT_RUN_DIR
     this.accelChoice = options.accel ?? 'auto'
     this.tls = options.tls
+    this.clocks = options.clocks ?? new NodeClocks()
   }
 
   /**
@@ -239,12 +231,7 @@ export class QemuDriver implements HypervisorDriver {
 
   /** The node's clock against this machine's (cached for a minute). */
   clock(node: NodeLink): Promise<NodeClock> {
-    const cached = this.clocks.get(node.id)
-    if (cached && Date.now() - cached.at < CLOCK_TTL_MS) return cached.clock
-    const clock = measureClock(node)
-    this.clocks.set(node.id, { at: Date.now(), clock })
-    clock.catch(() => this.clocks.delete(node.id))
-    return clock
+    return this.clocks.of(node)
   }
 
   async capabilities(nodes: NodeLink[], params: MigrationParams): Promise<StrategySupport[]> {
@@ -314,32 +301,4 @@ export class QemuDriver implements HypervisorDriver {
     this.clients.clear()
     await Promise.all(all.map((c) => c.then((q) => q.close(), () => undefined)))
   }
-}
-
-/** This machine's kernel boot id ('' where there is none to read, e.g. not Linux). */
-const localBootId = (() => {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
-  } catch {
-    return ''
-  }
-})()
-
-/**
- * The node's clock against MigLab's. A node on MigLab's own kernel (same boot id: the demo lab) reads
- * the very same clock: offset 0, exactly. Elsewhere the best of five SSH round trips, ± half of it.
- */
-async function measureClock(node: NodeLink): Promise<NodeClock> {
-  let best: NodeClock = { offsetMs: 0, uncertaintyMs: Infinity, bootId: '' }
-  for (let i = 0; i < 5; i++) {
-    const t0 = Date.now()
-    const r = await node.exec(remote.clockInfo(), { timeoutMs: 10_000 })
-    const t1 = Date.now()
-    const [bootId, ns] = r.stdout.trim().split('\n')
-    if (r.code === 0 && bootId && bootId === localBootId) return { bootId, offsetMs: 0, uncertaintyMs: 0 }
-    const remoteMs = Number(ns) / 1e6
-    if (r.code === 0 && Number.isFinite(remoteMs) && (t1 - t0) / 2 < best.uncertaintyMs) best = { bootId, offsetMs: remoteMs - (t0 + t1) / 2, uncertaintyMs: (t1 - t0) / 2 }
-  }
-  if (!Number.isFinite(best.uncertaintyMs)) throw new MigLabError('clock_unknown', `Could not read the clock of node ${node.name}.`)
-  return best
 }

@@ -1,12 +1,15 @@
 import { useMemo } from 'react'
 import type { RunDetail } from '../../../shared/contract/migration'
-import { roleKey, roleSeries, seriesDef, type SeriesRole } from '../../../shared/metrics'
+import { GAP_PARTS, metricDef, roleKey, roleSeries, seriesDef, type SeriesRole } from '../../../shared/metrics'
 import { TimeChart, type Band, type Line, type Marker } from '../charts/TimeChart'
 import { ErrorBox } from '../ErrorBox'
+import { GAP_COLORS, GapBreakdown } from './GapBreakdown'
 import { DOWNTIMES, METRIC_LABELS, mib, ms, summaryLines } from './format'
 
 const MiB = (points: [number, number][]) => points.map(([t, v]) => [t, v / 1048576] as [number, number])
 // Drawn on the timeline and bandwidth charts (or read by the log); every other stored series gets a chart of its own.
+// The tap captures are drawn as the gap's parts and marks, not as charts of their own.
+const WIRE_SERIES = ['wire.source', 'wire.destination']
 const DRAWN_ROLES: SeriesRole[] = ['sent', 'remaining', 'dirty_rate', 'bandwidth', 'ram', 'pass']
 const label = (run: RunDetail, role: SeriesRole, unit: string) => `${seriesDef(roleKey(run.samples, role) ?? '')?.label ?? role} (${unit})`
 
@@ -36,13 +39,22 @@ export function RunView({ run }: { run: RunDetail }) {
     const lines: Line[] = [{ label: 'probe RTT (ms)', points: run.samples['probe.rtt_ms'] ?? [], color: '#059669', dots: true }]
     // Unanswered probes at their send time, on the axis: what makes a silence the guest's.
     if (run.samples['probe.lost']?.length) lines.push({ label: 'lost probe (sent)', points: run.samples['probe.lost'].map(([t]) => [t, 0] as [number, number]), color: '#dc2626', dots: true })
-    const bands: Band[] = m.probe_gap_start_ms !== undefined && m.probe_gap_end_ms !== undefined ? [{ fromMs: m.probe_gap_start_ms, toMs: m.probe_gap_end_ms, label: 'gap', color: 'rgba(220,38,38,0.15)' }] : []
-    return { lines, bands, markers: timeline.markers.filter((x) => x.label === 'STOP' || x.label === 'RESUME') }
+    const gapBand: Band[] = m.probe_gap_start_ms !== undefined && m.probe_gap_end_ms !== undefined ? [{ fromMs: m.probe_gap_start_ms, toMs: m.probe_gap_end_ms, label: 'gap', color: 'rgba(220,38,38,0.15)' }] : []
+    const markers = timeline.markers.filter((x) => x.label === 'STOP' || x.label === 'RESUME')
+    // With a packet capture, the gap is drawn as its four parts, and the wire's moments are marked.
+    const wire = run.events.find((e) => e.kind === 'wire.switchover')?.data as Record<string, number> | undefined
+    if (!wire || GAP_PARTS.some((k) => m[k] === undefined)) return { lines, bands: gapBand, markers }
+    let at = wire.gapStartMs
+    const bands: Band[] = GAP_PARTS.map((k) => ({ fromMs: at, toMs: (at += m[k]), label: metricDef(k)!.short, color: GAP_COLORS[k] }))
+    if (wire.announceMs !== undefined) markers.push({ atMs: wire.announceMs, label: 'announce', color: '#d97706' })
+    markers.push({ atMs: wire.firstRequestMs, label: 'probe at destination', color: '#7c3aed' })
+    const margin = Math.max(20, (wire.gapEndMs - wire.gapStartMs) * 0.5)
+    return { lines, bands, markers, focus: [wire.gapStartMs - margin, wire.gapEndMs + margin] as [number, number] }
   }, [run, m, timeline.markers])
 
   // Bandwidth, and every other series the run stored, each on its own chart.
   const others = useMemo(() => {
-    const shown = new Set(['probe.rtt_ms', 'probe.lost', ...DRAWN_ROLES.map((r) => roleKey(run.samples, r))])
+    const shown = new Set(['probe.rtt_ms', 'probe.lost', ...WIRE_SERIES, ...DRAWN_ROLES.map((r) => roleKey(run.samples, r))])
     return Object.keys(run.samples)
       .filter((k) => !shown.has(k))
       .sort()
@@ -76,7 +88,9 @@ export function RunView({ run }: { run: RunDetail }) {
         </div>
       </div>
       <TimeChart title="Migration timeline" left="MiB" right="dirty pages/s" {...timeline} />
-      <TimeChart title="What a client saw (UDP probe round trips)" left="RTT ms" {...probe} />
+      <TimeChart title="What a client saw (UDP probe round trips)" left="RTT ms" {...probe} focus={undefined} />
+      <GapBreakdown run={run} />
+      {probe.focus && <TimeChart title="The switchover up close (gap in its four parts)" left="RTT ms" {...probe} />}
       <TimeChart title="Migration bandwidth" left="Mbit/s" lines={bandwidth} markers={timeline.markers} focus={timeline.focus} />
       {others.map((o) => (
         <TimeChart key={o.key} title={o.key} left={o.key.split('.').pop() ?? ''} lines={o.lines} markers={probe.markers} />
