@@ -127,9 +127,10 @@ describe.skipIf(!!reason)('migration over the demo lab through real SSH', () => 
       for (const [k, v] of Object.entries(wire.metrics)) expect(v, `${label} ${k}`).toBe(m[k])
       const parts = GAP_PARTS.map((k) => m[k])
       expect(parts.reduce((a, v) => a + v, 0), label).toBeCloseTo(m.probe_gap_ms, 6)
-      for (const [i, v] of parts.entries()) expect(v, `${label} ${GAP_PARTS[i]}`).toBeGreaterThanOrEqual(GAP_PARTS[i] === 'gap_return_ms' ? -1 : 0)
-      expect(m.gap_downtime_ms, label).toBeGreaterThanOrEqual(m.stop_resume_ms)
-      expect(m.gap_announce_ms, label).toBeGreaterThanOrEqual(0)
+      for (const [i, v] of parts.entries()) expect(v, `${label} ${GAP_PARTS[i]}`).toBeGreaterThanOrEqual(0)
+      expect(m.gap_downtime_ms, label).toBeCloseTo(m.stop_resume_ms, 6)
+      // QEMU sends its first announce as it resumes the guest (qemu_announce_self), a hair before or after the RESUME event.
+      expect(Math.abs(m.gap_announce_ms), label).toBeLessThan(5)
     }
     const pre = runs.filter((r) => r.strategy === 'precopy' && r.workload.startsWith('dirty'))
     const dsm = runs.filter((r) => r.strategy === 'dsm' && r.workload.startsWith('dirty'))

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { GAP_PARTS } from '../src/shared/metrics'
 import { decompose, parseCapture, WIRE_KIND, type WirePoint } from '../src/main/migration/wire'
 
 const MAC = '52:54:00:12:34:56'
@@ -28,16 +29,16 @@ describe('switchover on the wire', () => {
     ])
   })
 
-  it('splits the gap into four consecutive spans that add up to it exactly', () => {
+  it('splits the gap into five consecutive spans (STOP known) that add up to it exactly', () => {
     const source: WirePoint[] = [[90, 1], [90.2, 2], [99, 1], [99.3, 2], [100, 1], [101, 1]]
     const destination: WirePoint[] = [[95, 3], [160, 3], [170, 1], [171, 1], [190, 1], [190.4, 2], [191, 1], [191.2, 2]]
     const gap = { startMs: 99.5, endMs: 190.9 }
     const r = decompose({ source, destination }, gap, { resumeMs: 150, stopMs: 100 })
     if ('unmeasured' in r) throw new Error(r.unmeasured)
-    const want = { gap_downtime_ms: 50.5, gap_convergence_ms: 20, gap_warmup_ms: 20.4, gap_return_ms: 0.5, gap_announce_ms: 10 }
+    const want = { gap_source_silent_ms: 0.5, gap_downtime_ms: 50, gap_convergence_ms: 20, gap_warmup_ms: 20.4, gap_return_ms: 0.5, gap_announce_ms: 10 }
     expect(Object.keys(r.metrics).sort()).toEqual(Object.keys(want).sort())
     for (const [k, v] of Object.entries(want)) expect(r.metrics[k], k).toBeCloseTo(v, 9)
-    const sum = r.metrics.gap_downtime_ms + r.metrics.gap_convergence_ms + r.metrics.gap_warmup_ms + r.metrics.gap_return_ms
+    const sum = GAP_PARTS.reduce((a, k) => a + r.metrics[k], 0)
     expect(sum).toBeCloseTo(gap.endMs - gap.startMs, 9)
     expect(r.marks).toMatchObject({ lastSourceReplyMs: 99.3, firstRequestMs: 170, firstReplyMs: 190.4, announceMs: 160, stopMs: 100 })
   })
@@ -46,6 +47,9 @@ describe('switchover on the wire', () => {
     const r = decompose({ source: [], destination: [[120, 1], [160, 2]] }, { startMs: 100, endMs: 161 }, { resumeMs: 150 })
     if ('unmeasured' in r) throw new Error(r.unmeasured)
     expect(r.metrics.gap_convergence_ms).toBe(0)
+    // No STOP reported (Xen): the silence before RESUME is one part, the source's share not split out.
+    expect(r.metrics.gap_source_silent_ms).toBeUndefined()
+    expect(r.metrics.gap_downtime_ms).toBe(50)
     expect(r.metrics.gap_warmup_ms).toBe(10)
   })
 

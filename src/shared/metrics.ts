@@ -43,7 +43,8 @@ export const METRICS: readonly MetricDef[] = [
   { key: 'probe_gap_open', label: 'Guest never answered again', short: 'no reply', unit: 'flag', side: 'client', drivers: ALL, source: '1 when no reply came after the gap before the probe stopped' },
   { key: 'probe_longest_silence_ms', label: 'Longest silence during the migration', short: 'longest silence', unit: 'ms', side: 'client', drivers: ALL, source: 'the longest span with unanswered probes anywhere in the migration window (pre-copy starvation, warm-up after resume…)' },
   { key: 'probe_longest_silence_start_ms', label: 'Longest silence start', short: 'silence from', unit: 'ms', side: 'client', drivers: ALL, source: 'run timeline' },
-  { key: 'gap_downtime_ms', label: 'Gap: guest running nowhere', short: 'gap: down', unit: 'ms', side: 'nodes', drivers: ALL, source: "last reply before the switchover → RESUME on the destination (packet capture on the guest's taps)" },
+  { key: 'gap_source_silent_ms', label: 'Gap: source silent before STOP', short: 'gap: pre-STOP', unit: 'ms', side: 'nodes', drivers: ALL, source: "last reply → STOP: the source still ran but did not answer (the probe's spacing, a vCPU starved in the last pass)" },
+  { key: 'gap_downtime_ms', label: 'Gap: downtime (guest running nowhere)', short: 'gap: down', unit: 'ms', side: 'nodes', drivers: ALL, source: 'STOP → RESUME on the destination (from the last reply when STOP is not known)' },
   { key: 'gap_convergence_ms', label: 'Gap: network convergence', short: 'gap: net', unit: 'ms', side: 'nodes', drivers: ALL, source: "RESUME → first probe delivered to the destination's tap (the switch learning the guest's new port)" },
   { key: 'gap_warmup_ms', label: 'Gap: guest warm-up', short: 'gap: warm-up', unit: 'ms', side: 'nodes', drivers: ALL, source: "first probe at the destination's tap → the guest's first reply on it" },
   { key: 'gap_return_ms', label: 'Gap: way back to the probe', short: 'gap: back', unit: 'ms', side: 'nodes', drivers: ALL, source: "the guest's first reply on the destination's tap → read by MigLab's probe" },
@@ -63,8 +64,8 @@ export const metricDef = (key: string): MetricDef | undefined => METRICS.find((m
 export const HEADLINE_METRICS: readonly MetricDef[] = METRICS.filter((m) => m.headline)
 /** The three downtimes: different truths, always shown side by side and named the same way. */
 export const DOWNTIME_KEYS = ['qemu_downtime_ms', 'stop_resume_ms', 'probe_gap_ms'] as const
-/** The client-observed gap's four consecutive parts (packet capture): they add up to `probe_gap_ms`. */
-export const GAP_PARTS = ['gap_downtime_ms', 'gap_convergence_ms', 'gap_warmup_ms', 'gap_return_ms'] as const
+/** The client-observed gap's consecutive parts (packet capture): those present add up to `probe_gap_ms`. */
+export const GAP_PARTS = ['gap_source_silent_ms', 'gap_downtime_ms', 'gap_convergence_ms', 'gap_warmup_ms', 'gap_return_ms'] as const
 
 /** What a series means whatever the hypervisor: views and crash recovery ask for a role, never a driver's key. */
 export type SeriesRole = 'sent' | 'remaining' | 'ram' | 'dirty_rate' | 'bandwidth' | 'pass' | 'expected_downtime'

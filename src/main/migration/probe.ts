@@ -1,4 +1,4 @@
-import { createSocket, type Socket } from 'node:dgram'
+import { Worker } from 'node:worker_threads'
 
 /** One answered probe datagram, on the run timeline (ms). */
 export interface ProbeReply {
@@ -119,14 +119,58 @@ export function probeCounts(sent: number, replies: readonly ProbeReply[], lateAf
 const MAGIC = 0x4d474c42 // "MGLB": replies without it are not ours
 
 /**
+ * The probe's socket lives in a thread of its own: the main thread also parses QMP, writes SQLite and
+ * serves the UI, and a datagram read late there looked like a guest answering late (a reply sent
+ * before STOP read after RESUME). Times are CLOCK_MONOTONIC ms (process.hrtime), the same in every thread.
+ * Plain JavaScript so it runs the same under tsx, the CLI and the Electron bundle.
+ */
+const PROBE_THREAD = `
+const { parentPort, workerData: w } = require('node:worker_threads')
+const dgram = require('node:dgram')
+const now = () => Number(process.hrtime.bigint()) / 1e6
+const socket = dgram.createSocket('udp4')
+let seq = 0
+let timer
+const send = () => {
+  const b = Buffer.alloc(16)
+  b.writeUInt32BE(w.magic, 0)
+  b.writeUInt32BE(seq, 4)
+  const at = now()
+  socket.send(b, w.port, w.ip)
+  parentPort.postMessage({ t: 's', seq: seq++, at })
+}
+socket.on('message', (m) => {
+  const at = now()
+  if (m.length >= 8 && m.readUInt32BE(0) === w.magic) parentPort.postMessage({ t: 'r', seq: m.readUInt32BE(4), at })
+})
+socket.on('error', () => undefined) // ICMP unreachable while the guest moves is expected; it counts as loss
+socket.bind(0, () => {
+  parentPort.postMessage({ t: 'ready' })
+  timer = setInterval(send, w.intervalMs)
+})
+parentPort.on('message', (m) => {
+  if (m.t !== 'stop') return
+  clearInterval(timer)
+  parentPort.postMessage({ t: 'halted', at: now() })
+  setTimeout(() => socket.close(() => parentPort.postMessage({ t: 'closed' })), m.drainMs)
+})
+`
+
+type Stamped = { seq: number; at: number }
+type FromThread = ({ t: 's' } & Stamped) | ({ t: 'r' } & Stamped) | { t: 'halted'; at: number } | { t: 'ready' } | { t: 'closed' }
+
+const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6
+
+/**
  * Client-side availability probe, run where MigLab runs: a numbered UDP datagram every
  * `intervalMs` to the guest's echo server; each reply is handed to `onReply` as it arrives.
  */
 export class UdpProbe {
-  private socket: Socket | undefined
-  private timer: NodeJS.Timeout | undefined
-  private seq = 0
+  private thread: Worker | undefined
   private readonly sentAt = new Map<number, number>()
+  private toTimeline: (monotonic: number) => number = (t) => t
+  private halted: ((atMs: number) => void) | undefined
+  private closed: (() => void) | undefined
   readonly replies: ProbeReply[] = []
   /** When the first datagram went out, on the run timeline. */
   startMs = 0
@@ -139,29 +183,27 @@ export class UdpProbe {
   ) {}
 
   async start(): Promise<void> {
-    const socket = createSocket('udp4')
-    this.socket = socket
-    socket.on('message', (msg) => {
-      if (msg.length < 8 || msg.readUInt32BE(0) !== MAGIC) return
-      const seq = msg.readUInt32BE(4)
-      const sentAt = this.sentAt.get(seq)
-      if (sentAt === undefined) return
-      const reply = { seq, sentAt, receivedAt: this.clock() }
-      this.replies.push(reply)
-      this.onReply?.(reply)
+    // One instant read on both clocks: the thread's monotonic stamps map onto the run timeline.
+    const [m0, c0] = [monotonicMs(), this.clock()]
+    this.toTimeline = (t) => c0 + (t - m0)
+    const thread = new Worker(PROBE_THREAD, { eval: true, workerData: { ...this.target, intervalMs: this.intervalMs, magic: MAGIC } })
+    this.thread = thread
+    await new Promise<void>((resolve, reject) => {
+      thread.once('error', reject)
+      thread.on('message', (m: FromThread) => {
+        if (m.t === 'ready') return resolve()
+        if (m.t === 'closed') return this.closed?.()
+        const at = this.toTimeline(m.at)
+        if (m.t === 'halted') return this.halted?.(at)
+        if (m.t === 's') return void this.sentAt.set(m.seq, at)
+        const sentAt = this.sentAt.get(m.seq)
+        if (sentAt === undefined) return
+        const reply = { seq: m.seq, sentAt, receivedAt: at }
+        this.replies.push(reply)
+        this.onReply?.(reply)
+      })
     })
-    socket.on('error', () => undefined) // ICMP unreachable while the guest moves is expected; it counts as loss
-    await new Promise<void>((resolve) => socket.bind(0, resolve))
     this.startMs = this.clock()
-    this.timer = setInterval(() => this.send(), this.intervalMs)
-  }
-
-  private send(): void {
-    const buf = Buffer.alloc(16)
-    buf.writeUInt32BE(MAGIC, 0)
-    buf.writeUInt32BE(this.seq, 4)
-    this.sentAt.set(this.seq++, this.clock())
-    this.socket?.send(buf, this.target.port, this.target.ip)
   }
 
   /** Send times of the probes that got no reply (so far). */
@@ -170,13 +212,17 @@ export class UdpProbe {
     return [...this.sentAt].filter(([seq]) => !answered.has(seq)).map(([, at]) => at)
   }
 
-  /** Stops sending, waits `drainMs` for replies in flight, and reports; `stoppedAtMs` ends the trace. */
+  /** Stops sending, waits `drainMs` for replies in flight, and reports; `stoppedAtMs` (the last send) ends the trace. */
   async stop(drainMs = 200, lateAfterMs?: number): Promise<ProbeReport & { stoppedAtMs: number }> {
-    clearInterval(this.timer)
-    const stoppedAtMs = this.clock()
-    await new Promise((r) => setTimeout(r, drainMs))
-    this.socket?.close()
-    this.socket = undefined
-    return { ...probeCounts(this.seq, this.replies, lateAfterMs), stoppedAtMs }
+    const thread = this.thread
+    this.thread = undefined
+    if (!thread) return { ...probeCounts(this.sentAt.size, this.replies, lateAfterMs), stoppedAtMs: this.clock() }
+    const halted = new Promise<number>((resolve) => (this.halted = resolve))
+    const closed = new Promise<void>((resolve) => (this.closed = resolve))
+    thread.postMessage({ t: 'stop', drainMs })
+    const stoppedAtMs = await halted
+    await closed
+    await thread.terminate()
+    return { ...probeCounts(this.sentAt.size, this.replies, lateAfterMs), stoppedAtMs }
   }
 }

@@ -2,6 +2,7 @@ import type { VmSpec } from '../hypervisors/driver'
 import type { NodeClocks } from '../hypervisors/node-clock'
 import type { NodeLink } from '../hypervisors/node-link'
 import { startCapture, stopCapture } from '../remote/capture'
+import { epochAtZero } from '../util/epoch'
 import { storedTrace, traceGaps } from './probe'
 
 /**
@@ -50,8 +51,8 @@ export interface SwitchoverMarks {
 }
 
 /**
- * The gap's decomposition: four consecutive spans from the gap's start to its end, so they add up to
- * the client-observed gap exactly. A first request delivered before RESUME (the network had already
+ * The gap's decomposition: consecutive spans from the gap's start to its end (five when STOP is known,
+ * else four), so they add up to the client-observed gap exactly. A first request delivered before RESUME (the network had already
  * converged) makes convergence 0, not negative. Pure.
  */
 export function decompose(
@@ -67,8 +68,11 @@ export function decompose(
   const announceMs = after(WIRE_KIND.announce, gap.startMs)
   const lastSourceReplyMs = wire.source.filter(([t, k]) => k === WIRE_KIND.reply && t <= switchover.resumeMs).at(-1)?.[0]
   const converged = Math.max(switchover.resumeMs, firstRequestMs)
+  // STOP splits the silence before RESUME: the source still running but not answering, then the guest running nowhere.
+  const stopped = switchover.stopMs === undefined ? undefined : Math.min(Math.max(switchover.stopMs, gap.startMs), switchover.resumeMs)
   const metrics: Record<string, number> = {
-    gap_downtime_ms: switchover.resumeMs - gap.startMs,
+    ...(stopped !== undefined ? { gap_source_silent_ms: stopped - gap.startMs } : {}),
+    gap_downtime_ms: switchover.resumeMs - (stopped ?? gap.startMs),
     gap_convergence_ms: converged - switchover.resumeMs,
     gap_warmup_ms: firstReplyMs - converged,
     gap_return_ms: gap.endMs - firstReplyMs,
@@ -90,9 +94,10 @@ export function storedSwitchover(run: { samples: Record<string, [number, number]
   const trace = storedTrace(run)
   const gap = trace && traceGaps(trace).gap
   const resumeMs = run.events.find((e) => e.kind === 'downtime.resume')?.tMs
+  const stopMs = run.events.find((e) => e.kind === 'downtime.stop')?.tMs
   const [source, destination] = [run.samples['wire.source'], run.samples['wire.destination']] as (WirePoint[] | undefined)[]
   if (!gap || gap.open || resumeMs === undefined || !source || !destination) return undefined
-  return decompose({ source, destination }, gap, { resumeMs })
+  return decompose({ source, destination }, gap, { resumeMs, ...(stopMs !== undefined ? { stopMs } : {}) })
 }
 
 interface Tap {
@@ -130,7 +135,7 @@ export class SwitchoverCapture {
       await Promise.all(Object.values(taps).map((t) => t.node.exec(stopCapture(t.dir), { timeoutMs: 15_000 }).catch(() => undefined)))
       return { unmeasured: failed ? String((failed.reason as Error).message ?? failed.reason) : 'the capture did not start' }
     }
-    return new SwitchoverCapture({ source: taps.source, destination: taps.destination }, mac, spec.echo.port, Date.now() - timeline())
+    return new SwitchoverCapture({ source: taps.source, destination: taps.destination }, mac, spec.echo.port, epochAtZero(timeline))
   }
 
   /** Stops both captures (their folders removed) and returns the frames on the run timeline. */

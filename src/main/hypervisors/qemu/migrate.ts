@@ -7,6 +7,7 @@ import type { QemuDriver } from './driver'
 import { planMigration, TLS_CREDS_ID } from './plan'
 import type { QmpClient, QmpEvent } from './qmp'
 import { pollUntil, waitFor } from '../../util/poll'
+import { epochAtZero as preciseEpochAtZero } from '../../util/epoch'
 
 /** query-migrate's reply, as far as MigLab reads it. */
 interface MigrateInfo {
@@ -78,7 +79,7 @@ export async function runMigration(
   // One kernel, one clock: reuse the source's offset so the two estimates' errors cannot split it.
   const sameClock = srcClock.bootId !== '' && srcClock.bootId === measuredDst.bootId
   const dstClock = sameClock ? srcClock : measuredDst
-  const epochAtZero = Date.now() - clock()
+  const epochAtZero = preciseEpochAtZero(clock)
   const onTimeline = (qemuTimeMs: number, offsetMs: number) => qemuTimeMs - offsetMs - epochAtZero
 
   let stopEvent: QmpEvent | undefined

@@ -3,6 +3,7 @@ import { GAP_PARTS, metricDef } from '../../../shared/metrics'
 import { ms } from './format'
 
 export const GAP_COLORS: Record<(typeof GAP_PARTS)[number], string> = {
+  gap_source_silent_ms: 'rgba(14,116,144,0.45)',
   gap_downtime_ms: 'rgba(220,38,38,0.55)',
   gap_convergence_ms: 'rgba(245,158,11,0.6)',
   gap_warmup_ms: 'rgba(124,58,237,0.5)',
@@ -16,7 +17,8 @@ const reasonOf = (run: RunDetail): string | undefined =>
 /** The client-observed gap as four stacked spans (packet capture on the guest's taps), widths to scale. */
 export function GapBreakdown({ run }: { run: RunDetail }) {
   const m = run.metrics
-  const parts = GAP_PARTS.map((key) => ({ key, v: m[key], def: metricDef(key)! }))
+  // The part before STOP exists only where the hypervisor reports STOP.
+  const parts = GAP_PARTS.map((key) => ({ key, v: m[key], def: metricDef(key)! })).filter((p) => p.key !== 'gap_source_silent_ms' || p.v !== undefined)
   if (parts.some((p) => p.v === undefined) || m.probe_gap_ms === undefined) {
     const why = reasonOf(run)
     return why ? <p className="muted small" data-testid="gap-breakdown-absent">The gap is not decomposed for this run: {why}.</p> : null

@@ -43,9 +43,9 @@ export function RunView({ run }: { run: RunDetail }) {
     const markers = timeline.markers.filter((x) => x.label === 'STOP' || x.label === 'RESUME')
     // With a packet capture, the gap is drawn as its four parts, and the wire's moments are marked.
     const wire = run.events.find((e) => e.kind === 'wire.switchover')?.data as Record<string, number> | undefined
-    if (!wire || GAP_PARTS.some((k) => m[k] === undefined)) return { lines, bands: gapBand, markers }
+    if (!wire || m.gap_downtime_ms === undefined) return { lines, bands: gapBand, markers }
     let at = wire.gapStartMs
-    const bands: Band[] = GAP_PARTS.map((k) => ({ fromMs: at, toMs: (at += m[k]), label: metricDef(k)!.short, color: GAP_COLORS[k] }))
+    const bands: Band[] = GAP_PARTS.filter((k) => m[k] !== undefined).map((k) => ({ fromMs: at, toMs: (at += m[k]), label: metricDef(k)!.short, color: GAP_COLORS[k] }))
     if (wire.announceMs !== undefined) markers.push({ atMs: wire.announceMs, label: 'announce', color: '#d97706' })
     markers.push({ atMs: wire.firstRequestMs, label: 'probe at destination', color: '#7c3aed' })
     const margin = Math.max(20, (wire.gapEndMs - wire.gapStartMs) * 0.5)
