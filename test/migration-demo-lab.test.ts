@@ -128,7 +128,9 @@ describe.skipIf(!!reason)('migration over the demo lab through real SSH', () => 
       const parts = GAP_PARTS.map((k) => m[k])
       expect(parts.reduce((a, v) => a + v, 0), label).toBeCloseTo(m.probe_gap_ms, 6)
       for (const [i, v] of parts.entries()) expect(v, `${label} ${GAP_PARTS[i]}`).toBeGreaterThanOrEqual(0)
-      expect(m.gap_downtime_ms, label).toBeCloseTo(m.stop_resume_ms, 6)
+      // STOP → RESUME, less the part of it when a reply sent before STOP was still on its way.
+      expect(m.gap_downtime_ms, label).toBeLessThanOrEqual(m.stop_resume_ms + 1e-6)
+      expect(m.gap_downtime_ms, label).toBeGreaterThan(m.stop_resume_ms - 15)
       // QEMU sends its first announce as it resumes the guest (qemu_announce_self), a hair before or after the RESUME event.
       expect(Math.abs(m.gap_announce_ms), label).toBeLessThan(5)
     }

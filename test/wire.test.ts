@@ -53,6 +53,15 @@ describe('switchover on the wire', () => {
     expect(r.metrics.gap_warmup_ms).toBe(10)
   })
 
+  it('counts no convergence when the guest answered a request it carried over before any new one arrived', () => {
+    // Reply at 155 to a request taken in on the source; the first new request reaches the destination at 170.
+    const r = decompose({ source: [], destination: [[155, 2], [170, 1], [170.3, 2]] }, { startMs: 100, endMs: 155.2 }, { resumeMs: 150, stopMs: 101 })
+    if ('unmeasured' in r) throw new Error(r.unmeasured)
+    expect(r.metrics.gap_convergence_ms).toBe(0)
+    expect(r.metrics.gap_warmup_ms).toBe(5)
+    expect(r.metrics.gap_return_ms).toBeCloseTo(0.2, 9)
+  })
+
   it('says why when the destination never saw a probe or never answered', () => {
     expect(decompose({ source: [], destination: [] }, { startMs: 0, endMs: 5 }, { resumeMs: 2 })).toEqual({ unmeasured: "no probe reached the destination's tap during the capture" })
     expect(decompose({ source: [], destination: [[3, 1]] }, { startMs: 0, endMs: 5 }, { resumeMs: 2 })).toEqual({ unmeasured: "the guest sent no reply from the destination's tap during the capture" })

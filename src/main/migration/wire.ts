@@ -63,11 +63,14 @@ export function decompose(
   const after = (kind: WireKind, from: number) => wire.destination.find(([t, k]) => k === kind && t >= from)?.[0]
   const firstRequestMs = after(WIRE_KIND.request, gap.startMs)
   if (firstRequestMs === undefined) return { unmeasured: "no probe reached the destination's tap during the capture" }
-  const firstReplyMs = after(WIRE_KIND.reply, firstRequestMs)
+  // A request the source took in before STOP travels in the guest's NIC queue and may be answered on the
+  // destination before any new request gets there: the first reply counts from the gap's start.
+  const firstReplyMs = after(WIRE_KIND.reply, gap.startMs)
   if (firstReplyMs === undefined) return { unmeasured: "the guest sent no reply from the destination's tap during the capture" }
   const announceMs = after(WIRE_KIND.announce, gap.startMs)
   const lastSourceReplyMs = wire.source.filter(([t, k]) => k === WIRE_KIND.reply && t <= switchover.resumeMs).at(-1)?.[0]
-  const converged = Math.max(switchover.resumeMs, firstRequestMs)
+  // The network bounded the gap only if the first reply waited for a new request to arrive.
+  const converged = firstReplyMs < firstRequestMs ? switchover.resumeMs : Math.max(switchover.resumeMs, firstRequestMs)
   // STOP splits the silence before RESUME: the source still running but not answering, then the guest running nowhere.
   const stopped = switchover.stopMs === undefined ? undefined : Math.min(Math.max(switchover.stopMs, gap.startMs), switchover.resumeMs)
   const metrics: Record<string, number> = {
