@@ -127,7 +127,9 @@ describe.skipIf(!!reason)('migration over the demo lab through real SSH', () => 
       for (const [k, v] of Object.entries(wire.metrics)) expect(v, `${label} ${k}`).toBe(m[k])
       const parts = GAP_PARTS.map((k) => m[k])
       expect(parts.reduce((a, v) => a + v, 0), label).toBeCloseTo(m.probe_gap_ms, 6)
-      for (const [i, v] of parts.entries()) expect(v, `${label} ${GAP_PARTS[i]}`).toBeGreaterThanOrEqual(0)
+      // The way back is the capture's kernel stamp against the probe thread's read: they agree to within
+      // 1 ms here (measured: −0.42 ms at worst over 36 runs), so only that part may dip below 0.
+      for (const [i, v] of parts.entries()) expect(v, `${label} ${GAP_PARTS[i]}`).toBeGreaterThanOrEqual(GAP_PARTS[i] === 'gap_return_ms' ? -1 : 0)
       // STOP → RESUME, less the part of it when a reply sent before STOP was still on its way.
       expect(m.gap_downtime_ms, label).toBeLessThanOrEqual(m.stop_resume_ms + 1e-6)
       expect(m.gap_downtime_ms, label).toBeGreaterThan(m.stop_resume_ms - 15)
