@@ -52,6 +52,15 @@ test('boot the guest on node A, migrate A→B pre-copy, then back with DSM', asy
   expect(precopySent).toBeGreaterThan(10)
   await expect(page.getByRole('img', { name: 'Migration timeline' })).toBeVisible()
   await expect(page.getByRole('img', { name: /What a client saw/ })).toBeVisible()
+  // The gap on the wire (tcpdump on both taps): its parts as a bar, and the switchover up close.
+  const breakdown = page.getByTestId('gap-breakdown')
+  await expect(breakdown).toBeVisible()
+  for (const part of ['gap_downtime_ms', 'gap_convergence_ms', 'gap_warmup_ms', 'gap_return_ms']) await expect(breakdown.getByTestId(`metric-${part}`)).toContainText(/\d ms/)
+  const closeUp = page.getByRole('img', { name: /The switchover up close/ })
+  await expect(closeUp).toBeVisible()
+  await closeUp.scrollIntoViewIfNeeded()
+  const [a, b] = [await breakdown.boundingBox(), await closeUp.boundingBox()]
+  if (a && b) await page.screenshot({ path: 'docs/gap-decomposition.png', clip: { x: Math.min(a.x, b.x) - 8, y: a.y - 8, width: Math.max(a.width, b.width) + 16, height: b.y + b.height - a.y + 16 } })
 
   // The guest now runs on B (and only there).
   await page.reload()

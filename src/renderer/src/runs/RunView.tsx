@@ -90,7 +90,7 @@ export function RunView({ run }: { run: RunDetail }) {
       <TimeChart title="Migration timeline" left="MiB" right="dirty pages/s" {...timeline} />
       <TimeChart title="What a client saw (UDP probe round trips)" left="RTT ms" {...probe} focus={undefined} />
       <GapBreakdown run={run} />
-      {probe.focus && <TimeChart title="The switchover up close (gap in its four parts)" left="RTT ms" {...probe} />}
+      {probe.focus && <TimeChart title="The switchover up close (the gap in its parts)" left="RTT ms" {...probe} />}
       <TimeChart title="Migration bandwidth" left="Mbit/s" lines={bandwidth} markers={timeline.markers} focus={timeline.focus} />
       {others.map((o) => (
         <TimeChart key={o.key} title={o.key} left={o.key.split('.').pop() ?? ''} lines={o.lines} markers={probe.markers} />
