@@ -3,6 +3,7 @@ import { wizardIds, type SetupRunReport, type SetupStepResult, type WizardId, ty
 import type { JobInfo } from '../../shared/domain'
 import { MigLabError } from '../../shared/errors'
 import { describe } from '../setup/engine'
+import { setupFigureLines } from '../setup/figures'
 import { findLab } from './run'
 import { call, followJob, withCore } from './session'
 import { printable } from './words'
@@ -39,6 +40,7 @@ export function registerSetupCommands(program: Command): void {
         } else {
           // A failed run's report is not in the job: its steps are what the store now holds.
           for (const r of report?.steps ?? status?.steps ?? []) for (const l of line(r)) console.log(l)
+          for (const l of setupFigureLines(status?.steps ?? [])) console.log(printable(l))
           console.log(`${printable(status?.title ?? wizard)} on ${printable(lab.name)}: ${status?.state.replace('_', ' ') ?? 'unknown'}${o.dryRun ? ' (dry run: nothing changed)' : ''}`)
         }
         if (done.status !== 'succeeded') {

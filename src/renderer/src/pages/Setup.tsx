@@ -7,6 +7,7 @@ import { JobProgress } from '../JobProgress'
 import { navigate, param } from '../nav'
 import type { ApiError } from '../../../shared/errors'
 import { NeedsLab } from './NeedsLab'
+import { SetupFigures } from '../setup/SetupFigures'
 
 const STATE_LABEL: Record<WizardState, string> = { not_started: 'not started', partial: 'partial', done: 'done', drifted: 'drifted' }
 
@@ -22,7 +23,7 @@ const OUTCOME: Record<SetupStepResult['outcome'], { mark: string; label: string;
 export const SetupPage = () => (
   <NeedsLab
     title="Setup wizards"
-    about="Guided setup of the hypervisor (XCP-ng/XenServer pool, Xen xl or QEMU/KVM) and the MPI cluster — every step previewable (dry run), idempotent, resumable and verified."
+    about="Guided setup of the hypervisor (XCP-ng/XenServer pool, Xen xl or QEMU/KVM), NFS shared storage and the MPI cluster — every step previewable (dry run), idempotent, resumable and verified."
   >
     {(labs) => <SetupForLabs labs={labs} />}
   </NeedsLab>
@@ -135,6 +136,7 @@ function WizardCard({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
           )
         })}
       </ul>
+      <SetupFigures wizard={w} />
       {w.id === 'xcpng' && (
         <div className="form-row" aria-label="Pool master">
           <label>
