@@ -102,6 +102,19 @@ test('QEMU, NFS and MPI wizards on the demo lab: dry run, apply, every step veri
       await expect(result.getByRole('listitem')).toHaveCount(w.steps, { timeout: 180_000 })
       for (const item of await result.getByRole('listitem').all()) await expect(item).toContainText('already done')
     }
+
+    // The lab page shows each wizard's state; "Check again" re-runs only the checks. The head node's
+    // ping-pong result removed behind MigLab's back: the MPI wizard, once done, is found drifted.
+    await page.getByRole('button', { name: 'Labs' }).click()
+    await page.getByRole('link', { name: 'demo' }).click()
+    const checklist = page.getByRole('list', { name: 'Setup checklist' })
+    for (const w of wizards) await expect(checklist.getByLabel(`${w.name} state`)).toHaveText('done')
+    rmSync(join(dataDir, 'demo-lab', PREFIX, `${PREFIX}-n1`, 'root-miglab', 'mpi', 'pingpong.out'))
+    const mpiRow = checklist.locator('li[data-wizard="mpi"]')
+    await mpiRow.getByRole('button', { name: 'Check again' }).click()
+    await expect(checklist.getByLabel('MPI cluster (OpenMPI) state')).toHaveText(/^drifted/, { timeout: 60_000 })
+    await expect(checklist.getByLabel('QEMU/KVM hypervisor state')).toHaveText('done')
+    await page.screenshot({ path: 'docs/setup-lab-page-drifted.png', fullPage: true })
   } finally {
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))
