@@ -91,7 +91,7 @@ try {
   for (const id of ORDER) {
     const { ms, report } = await run(id)
     again += ms
-    const notDone = report.steps.filter((x) => x.outcome !== 'already_done')
+    const notDone = report.steps.filter((x) => x.outcome !== 'already_done' && x.outcome !== 'skipped')
     console.log(`  second run ${id.padEnd(5)} ${s(ms)}   first/second ${(firsts.get(id)! / ms).toFixed(2)}${notDone.length ? `   NOT already done: ${notDone.map((x) => x.step).join(', ')}` : ''}`)
   }
   console.log(`ratio first run / second run (checks only): ${(total / again).toFixed(2)}`)

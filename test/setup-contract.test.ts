@@ -242,7 +242,10 @@ describe('MPI cluster wizard (fake nodes; the real OpenMPI check runs in setup-w
       'pingpong-build@h1:applied',
       'pingpong-build@h2:applied',
       'pingpong@lab:applied',
+      'grappa@h1:skipped', // optional, no source given
+      'grappa@h2:skipped',
     ])
+    expect(applied.steps.find((s) => s.step === 'grappa')!.found).toMatch(/^no Grappa source given \(Grappa, the thesis’s DSM, is optional/)
     // Stored with the step: the raw lines, from which the page derives 10 µs and 2.1 GB/s.
     const pp = applied.steps.find((s) => s.step === 'pingpong')!
     expect(pp.found).toBe('8 B: 10.0 µs; 2 MiB: 0.84 GB/s (ranks on h1, h2)')
@@ -253,7 +256,7 @@ describe('MPI cluster wizard (fake nodes; the real OpenMPI check runs in setup-w
     expect(files.get('h1:rankfile')).toBe('rank 0=10.0.0.1 slot=0\nrank 1=10.0.0.2 slot=1\n')
     expect(ran.some((x) => /StrictHostKeyChecking=no/.test(x.text))).toBe(false)
     const again = await runWizard(mpiWizard, { labId: 1, nodes, dryRun: false }, { exec, store: repo, progress: progress() })
-    expect(again.steps.every((s) => s.outcome === 'already_done')).toBe(true)
+    expect(again.steps.every((s) => s.outcome === (s.step === 'grappa' ? 'skipped' : 'already_done'))).toBe(true)
   })
 })
 

@@ -52,3 +52,62 @@ describe('MPI ping-pong figures', () => {
     expect(setupFigureLines([])).toEqual([])
   })
 })
+
+describe('Grappa step (optional; fake nodes — no Grappa source exists here)', async () => {
+  const { runWizard } = await import('../src/main/setup/engine')
+  const { grappaStep, atLeast } = await import('../src/main/setup/grappa')
+  const { wizardState } = await import('../src/main/setup/status')
+  const { openDb } = await import('../src/main/store/db')
+  const { SetupStepsRepo } = await import('../src/main/store/setup-steps')
+  const w = { id: 'mpi' as const, title: 'G', about: '', steps: [grappaStep] }
+  const node = { id: 1, key: '1', name: 'n1', host: '10.0.0.1', port: 22, user: 'root' }
+  const store = () => {
+    const db = openDb(':memory:')
+    db.exec("INSERT INTO labs (id, name, kind, created_at) VALUES (1, 'lab', 'real', '2026-01-01')")
+    db.prepare("INSERT INTO nodes (id, lab_id, name, host, user, auth, created_at) VALUES (1, 1, 'n1', 'h', 'root', '{}', '2026-01-01')").run()
+    return new SetupStepsRepo(db)
+  }
+  const progress = { progress: () => {}, log: () => {}, checkCancelled: () => {} }
+  const exec = (probe: string) => {
+    const ran: string[] = []
+    return {
+      ran,
+      exec: {
+        async run(_n: unknown, c: { text: string }) {
+          ran.push(c.text)
+          if (c.text.includes('source yes')) return { code: 0, signal: null, stdout: probe, stderr: '' }
+          if (c.text.includes('command -v apt-get')) return { code: 0, signal: null, stdout: 'apt\n', stderr: '' }
+          if (c.text.includes('dpkg-query')) return { code: 0, signal: null, stdout: 'ruby missing\ncmake installed\ng++ installed\n', stderr: '' }
+          return { code: 0, signal: null, stdout: '', stderr: '' }
+        },
+        privilege: () => 'root' as const,
+      },
+    }
+  }
+
+  it('no source given: skipped with the reason, nothing run on the node, and the wizard still counts as done', async () => {
+    const { exec: e, ran } = exec('')
+    const s = store()
+    const r = await runWizard(w, { labId: 1, nodes: [node], dryRun: false }, { exec: e, store: s, progress })
+    expect(r.steps[0]).toMatchObject({ outcome: 'skipped', commands: [] })
+    expect(r.steps[0].found).toMatch(/^no Grappa source given .*grappa-third-party-downloads\.tar/)
+    expect(ran).toEqual([])
+    expect(wizardState(w, ['n1'], s.list(1, 'mpi'))).toBe('done')
+  })
+
+  it('a source path with no Grappa in it: skipped, saying so', async () => {
+    const { exec: e } = exec('source no\ntarball no\nbuilt no\nruby \ncmake 3.25.1\ngcc 12.2.0\n')
+    const r = await runWizard(w, { labId: 1, nodes: [node], dryRun: true, options: { grappaSource: '/opt/grappa' } }, { exec: e, store: store(), progress })
+    expect(r.steps[0]).toMatchObject({ outcome: 'skipped', found: 'no Grappa source at /opt/grappa on n1 (no configure script there)' })
+  })
+
+  it('a source and the tarball: the dry run installs the missing Ruby, configures offline and makes demo-hello_world', async () => {
+    const { exec: e } = exec('source yes\ntarball yes\nbuilt no\nruby \ncmake 3.25.1\ngcc 12.2.0\n')
+    const r = await runWizard(w, { labId: 1, nodes: [node], dryRun: true, options: { grappaSource: '/opt/grappa', grappaThirdParty: '/opt/grappa-third-party-downloads.tar' } }, { exec: e, store: store(), progress })
+    expect(r.steps[0].outcome).toBe('would_change')
+    expect(r.steps[0].change).toBe("install ruby, then configure with this node's gcc/g++ and make demo-hello_world in build/Make+Release")
+    expect(r.steps[0].commands[0]).toContain('apt-get install -y --no-install-recommends ruby')
+    expect(r.steps[0].commands[1]).toMatch(/--third-party-tarfile="\$2".*make -j"\$\(nproc\)" demo-hello_world' sh \/opt\/grappa \/opt\/grappa-third-party-downloads\.tar$/s)
+    expect(atLeast('2.8.12', '2.8.12') && atLeast('3.25.1', '2.8.12') && !atLeast('2.8.6', '2.8.12') && atLeast('12.2.0', '4.7.2')).toBe(true)
+  })
+})

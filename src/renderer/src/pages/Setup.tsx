@@ -18,6 +18,7 @@ const OUTCOME: Record<SetupStepResult['outcome'], { mark: string; label: string;
   not_checkable: { mark: '?', label: 'not checkable', cls: 'warn' },
   failed: { mark: '✗', label: 'failed', cls: 'fail' },
   not_run: { mark: '·', label: 'not run', cls: 'warn' },
+  skipped: { mark: '–', label: 'skipped (optional)', cls: 'pass skipped' },
 }
 
 export const SetupPage = () => (
@@ -73,6 +74,7 @@ function WizardCard({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
   const [report, setReport] = useState<SetupRunReport>()
   const [error, setError] = useState<ApiError>()
   const [pool, setPool] = useState({ poolMasterUser: 'root', poolMasterPassword: '', poolName: '' })
+  const [grappa, setGrappa] = useState({ grappaSource: '', grappaThirdParty: '' })
   const running = job?.status === 'running'
   const start = async (mode: 'dry' | 'apply' | 'check') => {
     setError(undefined)
@@ -85,7 +87,9 @@ function WizardCard({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
               ...(pool.poolMasterPassword ? { poolMasterPassword: pool.poolMasterPassword } : {}),
               ...(pool.poolName ? { poolName: pool.poolName } : {}),
             }
-          : {}
+          : w.id === 'mpi'
+            ? { ...(grappa.grappaSource ? { grappaSource: grappa.grappaSource } : {}), ...(grappa.grappaThirdParty ? { grappaThirdParty: grappa.grappaThirdParty } : {}) }
+            : {}
       setJob(
         mode === 'check'
           ? await api.call('setup.check', { labId: lab.id, wizard: w.id })
@@ -148,6 +152,18 @@ function WizardCard({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
           </label>
           <label>
             Pool name <input value={pool.poolName} onChange={(e) => setPool({ ...pool, poolName: e.target.value })} />
+          </label>
+        </div>
+      )}
+      {w.id === 'mpi' && (
+        <div className="form-row" aria-label="Grappa (optional)">
+          <label>
+            Grappa source on the nodes (optional){' '}
+            <input placeholder="/opt/grappa" value={grappa.grappaSource} onChange={(e) => setGrappa({ ...grappa, grappaSource: e.target.value })} />
+          </label>
+          <label>
+            grappa-third-party-downloads.tar{' '}
+            <input placeholder="for an offline build" value={grappa.grappaThirdParty} onChange={(e) => setGrappa({ ...grappa, grappaThirdParty: e.target.value })} />
           </label>
         </div>
       )}
