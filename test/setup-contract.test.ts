@@ -328,6 +328,7 @@ describe('NFS shared storage wizard (fake nodes: a kernel without nfsd or NFS cl
     ])
     expect(files.get('h1:/etc/ganesha/miglab.conf')).toContain('CLIENT { Clients = 10.0.0.2; Access_Type = RW; }')
     expect(files.get('h1:/etc/ganesha/miglab.conf')).toContain('NFSv4 { Graceless = true; }')
+    expect(files.get('h1:/etc/ganesha/miglab.conf')).toContain('NFS_Core_Param { Rquota_Port = 0; }')
     const proofStep = applied.steps.find((s) => s.step === 'proof')!
     expect(proofStep.found).toMatch(/h2 read the same sha256 at 32 MiB\/s/)
     const again = await runWizard(nfsWizard, { labId: 1, nodes, dryRun: false }, { exec, store: repo, progress: progress() })

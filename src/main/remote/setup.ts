@@ -162,7 +162,8 @@ else
   mkdir -p /var/run/ganesha /var/lib/nfs/ganesha /var/log/ganesha && ganesha.nfsd -f "$1" -L /var/log/ganesha/ganesha.log -p /var/run/ganesha/ganesha.pid || exit 1
 fi
 for i in $(seq 100); do rpcinfo -t 127.0.0.1 nfs 3 >/dev/null 2>&1 && exit 0; sleep 0.1; done
-echo "NFS-Ganesha started but NFSv3 does not answer on 127.0.0.1 after 10 s; see /var/log/ganesha/ganesha.log" >&2; exit 1`,
+echo "NFS-Ganesha started but NFSv3 does not answer on 127.0.0.1 after 10 s; /var/log/ganesha/ganesha.log ends:" >&2
+tail -n 8 /var/log/ganesha/ganesha.log >&2; exit 1`,
     'sh',
     config,
   )

@@ -50,12 +50,14 @@ export function kernelExports(path: string, hosts: string[]): string {
  * MigLab's NFS-Ganesha file (included from ganesha.conf): an EXPORT block (VFS FSAL), readable and
  * writable by the lab's hosts only, NFSv3 and v4. No grace period: a lab export has no clients that
  * reclaim locks after a restart, and during the 90 s grace Ganesha refuses every write (NFSv3
- * CREATE's setattr with JUKEBOX, NFSv4 with GRACE).
+ * CREATE's setattr with JUKEBOX, NFSv4 with GRACE). RQUOTA on a kernel-chosen port: its fixed 875
+ * lies in the reserved range root's RPC clients (rpcinfo, libnfs) bind at random, and a clash is fatal.
  */
 export function ganeshaExport(path: string, hosts: string[]): string {
   return [
     '# Written by MigLab (NFS wizard); included from ganesha.conf.',
     'NFSv4 { Graceless = true; }',
+    'NFS_Core_Param { Rquota_Port = 0; }',
     'EXPORT {',
     '  Export_Id = 77;',
     `  Path = "${path}";`,
