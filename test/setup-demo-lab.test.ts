@@ -140,6 +140,7 @@ describe.skipIf(!!reason)('MPI and NFS wizards on the demo lab (real sshd, OpenM
     expect(failed.ok).toBe(false)
     const bad = failed.steps.find((s) => s.outcome === 'failed')!
     expect(bad.error!.message).toMatch(/^Ping-pong benchmark compiled \(mpicc\) on node mlws-n2: /)
+    expect(bad.error!.detail?.hint).toMatch(/run the wizard again: it resumes here/)
     console.log(`sshd killed: ${bad.error!.message}${bad.error!.detail?.hint ? ` — fix: ${bad.error!.detail.hint}` : ''}`)
     expect(failed.steps.find((s) => s.step === 'pingpong')!.outcome).toBe('not_run')
     expect((await call('setup.list', { labId })).find((w) => w.id === 'mpi')!.state).toBe('partial')

@@ -174,7 +174,10 @@ async function runUnit(
   }
   const failure = (err: unknown, commands: string[]): SetupStepResult => {
     const e = toApiError(err)
-    const error: ApiError = { ...e, message: `${step.title}${target.node ? ` on node ${target.node.name}` : ''}: ${e.message}` }
+    // A node that stopped answering is repaired outside the wizard; what to do after that is the wizard's to say.
+    const resume = e.code === 'node_unreachable' ? ' Then run the wizard again: it resumes here, and steps already done are not applied again.' : ''
+    const detail = resume ? { ...e.detail, hint: `${e.detail?.hint ?? ''}${resume}`.trim() } : e.detail
+    const error: ApiError = { ...e, ...(detail ? { detail } : {}), message: `${step.title}${target.node ? ` on node ${target.node.name}` : ''}: ${e.message}` }
     return save({ ...base, outcome: 'failed', found: e.message, commands, error })
   }
   let finding: Finding
