@@ -111,7 +111,7 @@ test('QEMU, NFS and MPI wizards on the demo lab: dry run, apply, every step veri
     await page.getByRole('link', { name: 'demo' }).click()
     const checklist = page.getByRole('list', { name: 'Setup checklist' })
     for (const w of wizards) await expect(checklist.getByLabel(`${w.name} state`)).toHaveText('done')
-    rmSync(join(dataDir, 'demo-lab', PREFIX, `${PREFIX}-n1`, 'root-miglab', 'mpi', 'pingpong.out'))
+    rmSync(join(dataDir, 'demo-lab', PREFIX, `${PREFIX}-n1`, 'dot-miglab', 'mpi', 'pingpong.out'))
     const mpiRow = checklist.locator('li[data-wizard="mpi"]')
     await mpiRow.getByRole('button', { name: 'Check again' }).click()
     await expect(checklist.getByLabel('MPI cluster (OpenMPI) state')).toHaveText(/^drifted/, { timeout: 60_000 })

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../src/main/core'
-import { rootMiglabDir } from '../src/main/lab/sshd'
+import { nodeMiglabDir } from '../src/main/lab/sshd'
 import { nodeRefs } from '../src/main/handlers/setup'
 import { runWizard, type Progress } from '../src/main/setup/engine'
 import { mpiWizard } from '../src/main/setup/mpi'
@@ -122,7 +122,7 @@ describe.skipIf(!!reason)('MPI and NFS wizards on the demo lab (real sshd, OpenM
     await runJob({ labId, wizard: 'mpi' }) // a known start: everything done
     // Work left for the resume: node 2's benchmark binary and the head node's result are gone.
     const [n1, n2] = core.services.demoLab.plan().nodes
-    const mpiDir = (n: typeof n1) => join(rootMiglabDir(core.services.demoLab.paths, n), 'mpi')
+    const mpiDir = (n: typeof n1) => join(nodeMiglabDir(core.services.demoLab.paths, n), 'mpi')
     for (const f of readdirSync(mpiDir(n2))) if (f.startsWith('pingpong-')) rmSync(join(mpiDir(n2), f))
     rmSync(join(mpiDir(n1), 'pingpong.out'))
     const lab = core.services.labs.get(labId)!

@@ -36,8 +36,8 @@ const logFile = (paths: LabPaths, node: NodePlan) => join(paths.nodeDir(node.nam
  * The node's own ~root/.ssh (keys, authorized_keys, known_hosts) and ~root/.miglab (what wizards
  * build there), bound over this machine's inside the node, as separate machines would have them.
  */
-export const rootSshDir = (paths: LabPaths, node: NodePlan): string => join(paths.nodeDir(node.name), 'root-ssh')
-export const rootMiglabDir = (paths: LabPaths, node: NodePlan): string => join(paths.nodeDir(node.name), 'root-miglab')
+export const nodeSshDir = (paths: LabPaths, node: NodePlan): string => join(paths.nodeDir(node.name), 'dot-ssh')
+export const nodeMiglabDir = (paths: LabPaths, node: NodePlan): string => join(paths.nodeDir(node.name), 'dot-miglab')
 
 const q = (path: string) => `"${path}"`
 
@@ -46,7 +46,7 @@ export function sshdConfig(paths: LabPaths, node: NodePlan): string {
   return [
     `# MigLab demo lab node ${node.name}. Generated: \`miglab lab up\` rewrites it.`,
     // A changed line restarts sshd on \`lab up\`, so a node started before this layout gets it.
-    `# Own ~root/.ssh and ~root/.miglab: ${rootSshDir(paths, node)}, ${rootMiglabDir(paths, node)}`,
+    `# Own ~root/.ssh and ~root/.miglab: ${nodeSshDir(paths, node)}, ${nodeMiglabDir(paths, node)}`,
     `ListenAddress ${node.ip}:22`,
     `HostKey ${q(hostKeyFile(paths, node))}`,
     `PidFile ${q(pidFile(paths, node))}`,
@@ -77,8 +77,8 @@ export function runningSshd(paths: LabPaths, node: NodePlan): number | undefined
 /** Writes the node's config and host key, then starts its sshd unless one is already running. */
 export async function ensureSshd(paths: LabPaths, node: NodePlan, tools: { sshd: string; 'ssh-keygen': string }): Promise<{ started: boolean }> {
   mkdirSync(paths.nodeDir(node.name), { recursive: true })
-  mkdirSync(rootSshDir(paths, node), { recursive: true, mode: 0o700 })
-  mkdirSync(rootMiglabDir(paths, node), { recursive: true, mode: 0o700 })
+  mkdirSync(nodeSshDir(paths, node), { recursive: true, mode: 0o700 })
+  mkdirSync(nodeMiglabDir(paths, node), { recursive: true, mode: 0o700 })
   await ensureKeyPair(tools['ssh-keygen'], hostKeyFile(paths, node), `${node.name} host key`)
   const config = sshdConfig(paths, node)
   const configChanged = !existsSync(configFile(paths, node)) || readFileSync(configFile(paths, node), 'utf8') !== config
@@ -94,7 +94,7 @@ export async function ensureSshd(paths: LabPaths, node: NodePlan, tools: { sshd:
   // as separate machines would: a wizard's SSH trust and builds never touch this machine's root files.
   // The script is constant, the values its arguments.
   const launched = await spawnDaemon(
-    ['ip', 'netns', 'exec', node.namespace, 'unshare', '--uts', '--mount', 'sh', '-c', NODE_INIT, 'miglab-node', node.name, tools.sshd, configFile(paths, node), rootSshDir(paths, node), rootMiglabDir(paths, node)],
+    ['ip', 'netns', 'exec', node.namespace, 'unshare', '--uts', '--mount', 'sh', '-c', NODE_INIT, 'miglab-node', node.name, tools.sshd, configFile(paths, node), nodeSshDir(paths, node), nodeMiglabDir(paths, node)],
     logFile(paths, node),
   )
   writeFileSync(pidFile(paths, node), `${launched}\n`)
