@@ -164,7 +164,7 @@ describe('node sshd and guest QEMU command lines', () => {
     for (const line of [
       'ListenAddress 198.19.7.12:22',
       'HostKey "/data/demo-lab/mlt/mlt-n2/ssh_host_ed25519_key"',
-      'AuthorizedKeysFile "/data/demo-lab/mlt/id_ed25519.pub"',
+      'AuthorizedKeysFile "/data/demo-lab/mlt/id_ed25519.pub" .ssh/authorized_keys',
       'PermitRootLogin prohibit-password',
       'PasswordAuthentication no',
       'UsePAM no',

@@ -188,10 +188,13 @@ describe('MPI cluster wizard (fake nodes; the real OpenMPI check runs in setup-w
   })
   it('trust: key generated on the head node, authorised on the others, their MigLab-pinned host keys written to known_hosts', async () => {
     let headPub = ''
+    let benchOut = ''
+    const built = new Set<string>()
     const files = new Map<string, string>()
     const { exec, ran } = fake((n, text, stdin) => {
       if (text.includes('command -v apt-get')) return { stdout: 'apt\n' }
       if (text.includes('dpkg-query')) return { stdout: 'openmpi-bin installed\nlibopenmpi-dev installed\n' }
+      if (text.includes('command -v mpicc')) return {}
       if (text === 'mpirun --version') return { stdout: 'mpirun (Open MPI) 4.1.4\n\nReport bugs to http://www.open-mpi.org/community/help/\n' }
       if (text.startsWith('ssh ')) return n.name === 'h1' && files.get('h2:authorized_keys')?.includes(headPub) && headPub ? {} : { code: 255 }
       if (text.includes('id_ed25519.pub')) return { stdout: headPub }
@@ -205,6 +208,19 @@ describe('MPI cluster wizard (fake nodes; the real OpenMPI check runs in setup-w
         return {}
       }
       if (text === 'nproc') return { stdout: '2\n' }
+      // The ping-pong benchmark: compiled per node, run from the head node on the lab subnet.
+      if (text.includes('test -x "$HOME/.miglab/mpi/pingpong-')) return built.has(n.name) ? {} : { code: 1 }
+      if (text.includes('mpicc -O2')) {
+        if (stdin?.includes('MPI_Init')) built.add(n.name)
+        return {}
+      }
+      if (text.includes('getent ahostsv4')) return n.name === 'h1' ? { stdout: '10.0.0.1/24\n' } : { code: 4 }
+      if (text.includes('mpirun --hostfile')) {
+        const [sha, subnet] = text.split(/ sh /).pop()!.split(' ')
+        benchOut = `# miglab-pingpong sha=${sha} subnet=${subnet} at=2026-01-01T00:00:00Z\nrank 0 h1\nrank 1 h2\npingpong 8 1000 0.02\npingpong 2097152 20 0.1\n`
+        return { stdout: benchOut }
+      }
+      if (text.includes('pingpong.out')) return { stdout: benchOut }
       if (text.includes('.miglab/mpi') && text.includes('cat "$HOME')) return { stdout: files.get(`${n.name}:${text.split(' ').pop()}`) ?? '' }
       if (text.includes('.miglab/mpi') && text.includes('cat >')) {
         files.set(`${n.name}:${text.split(' ').pop()}`, stdin ?? '')
@@ -223,13 +239,24 @@ describe('MPI cluster wizard (fake nodes; the real OpenMPI check runs in setup-w
       'version@h2:already_done',
       'ssh-trust@lab:applied',
       'hostfile@lab:applied',
+      'pingpong-build@h1:applied',
+      'pingpong-build@h2:applied',
+      'pingpong@lab:applied',
+      'grappa@h1:skipped', // optional, no source given
+      'grappa@h2:skipped',
     ])
+    expect(applied.steps.find((s) => s.step === 'grappa')!.found).toMatch(/^no Grappa source given \(Grappa, the thesis’s DSM, is optional/)
+    // Stored with the step: the raw lines, from which the page derives 10 µs and 2.1 GB/s.
+    const pp = applied.steps.find((s) => s.step === 'pingpong')!
+    expect(pp.found).toBe('8 B: 10.0 µs; 2 MiB: 0.84 GB/s (ranks on h1, h2)')
+    expect(pp.commands[0]).toMatch(/^h1: .*mpirun .* sh [0-9a-f]{12} 10\.0\.0\.0\/24 2 2222\n/s)
+    expect((pp.facts?.pingpong as { samples: unknown[] }).samples).toHaveLength(2)
     expect(files.get('h2:authorized_keys')).toBe('ssh-ed25519 AAAAheadkey miglab-mpi@h1\n')
     expect(files.get('h1:known_hosts')).toBe('[10.0.0.2]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH2\n')
     expect(files.get('h1:rankfile')).toBe('rank 0=10.0.0.1 slot=0\nrank 1=10.0.0.2 slot=1\n')
     expect(ran.some((x) => /StrictHostKeyChecking=no/.test(x.text))).toBe(false)
     const again = await runWizard(mpiWizard, { labId: 1, nodes, dryRun: false }, { exec, store: repo, progress: progress() })
-    expect(again.steps.every((s) => s.outcome === 'already_done')).toBe(true)
+    expect(again.steps.every((s) => s.outcome === (s.step === 'grappa' ? 'skipped' : 'already_done'))).toBe(true)
   })
 })
 
@@ -256,11 +283,16 @@ describe('NFS shared storage wizard (fake nodes: a kernel without nfsd or NFS cl
         files.set(`${n.name}:${text.split(' ').pop()}`, stdin ?? '')
         return {}
       }
+      if (text.includes('%include')) {
+        files.set(`${n.name}:/etc/ganesha/ganesha.conf`, '%include "/etc/ganesha/miglab.conf"\n')
+        return {}
+      }
+      if (text.startsWith('grep -qxF')) return files.get(`${n.name}:/etc/ganesha/ganesha.conf`)?.includes('%include "/etc/ganesha/miglab.conf"') ? {} : { code: 1 }
       if (text.includes('systemctl restart nfs-ganesha')) {
         ganesha = true
         return {}
       }
-      if (text === 'pgrep -x ganesha.nfsd') return ganesha ? { stdout: '123\n' } : { code: 1 }
+      if (text.includes('p=$(me=$(readlink')) return ganesha ? { stdout: '123\n' } : { code: 1 }
       if (text.includes('command -v nfs-ls')) return pk.get(n.name)!.has('libnfs-utils') ? {} : { code: 1 }
       if (text.startsWith('nfs-ls')) return ganesha ? { stdout: '.miglab-proof\n' } : { code: 1, stderr: 'mount failed' }
       if (text.includes('/dev/urandom')) {
@@ -277,7 +309,12 @@ describe('NFS shared storage wizard (fake nodes: a kernel without nfsd or NFS cl
     const by = Object.fromEntries(dry.steps.map((s) => [`${s.step}@${s.node ?? 'lab'}`, s]))
     expect(by['server-packages@lab'].found).toMatch(/the kernel has no nfsd: user-space NFS-Ganesha/)
     expect(by['server-packages@lab'].commands).toEqual(['h1: (export DEBIAN_FRONTEND=noninteractive && { apt-get install -y --no-install-recommends nfs-ganesha nfs-ganesha-vfs\n})'])
-    expect(by['export@lab'].commands.map((c) => c.split('\n')[0])).toEqual(['h1: mkdir -p -- /srv/miglab', `h1: sh -c 'mkdir -p -- "$(dirname -- "$1")" && cat >"$1"' sh /etc/ganesha/ganesha.conf`, expect.stringMatching(/^h1: \{ \{ systemctl restart nfs-ganesha/)])
+    expect(by['export@lab'].commands.map((c) => c.split('\n')[0])).toEqual([
+      'h1: mkdir -p -- /srv/miglab',
+      `h1: sh -c 'mkdir -p -- "$(dirname -- "$1")" && cat >"$1"' sh /etc/ganesha/miglab.conf`,
+      expect.stringMatching(/^h1: sh -c .*%%include .* sh \/etc\/ganesha\/ganesha.conf \/etc\/ganesha\/miglab.conf$/),
+      "h1: sh -c 'if [ -d /run/systemd/system ]; then systemctl restart nfs-ganesha || exit 1",
+    ])
     expect(by['client@h2'].change).toBe('install libnfs-utils (user-space NFS)')
     expect(by['client@h1'].outcome).toBe('already_done')
 
@@ -289,7 +326,9 @@ describe('NFS shared storage wizard (fake nodes: a kernel without nfsd or NFS cl
       'client@h2:applied',
       'proof@lab:applied',
     ])
-    expect(files.get('h1:/etc/ganesha/ganesha.conf')).toContain('CLIENT { Clients = 10.0.0.2; Access_Type = RW; }')
+    expect(files.get('h1:/etc/ganesha/miglab.conf')).toContain('CLIENT { Clients = 10.0.0.2; Access_Type = RW; }')
+    expect(files.get('h1:/etc/ganesha/miglab.conf')).toContain('NFSv4 { Graceless = true; }')
+    expect(files.get('h1:/etc/ganesha/miglab.conf')).toContain('NFS_Core_Param { Rquota_Port = 0; }')
     const proofStep = applied.steps.find((s) => s.step === 'proof')!
     expect(proofStep.found).toMatch(/h2 read the same sha256 at 32 MiB\/s/)
     const again = await runWizard(nfsWizard, { labId: 1, nodes, dryRun: false }, { exec, store: repo, progress: progress() })

@@ -3,6 +3,7 @@ import { wizardIds, type SetupRunReport, type SetupStepResult, type WizardId, ty
 import type { JobInfo } from '../../shared/domain'
 import { MigLabError } from '../../shared/errors'
 import { describe } from '../setup/engine'
+import { setupFigureLines } from '../setup/figures'
 import { findLab } from './run'
 import { call, followJob, withCore } from './session'
 import { printable } from './words'
@@ -24,13 +25,20 @@ export function registerSetupCommands(program: Command): void {
     .option('--dry-run', 'check only, and list every command apply would run, per node, exactly as it would run')
     .option('--check', 'check again: re-run only the checks and store what they find')
     .option('--json', 'machine-readable output')
-    .action((wizard: string, o: { lab: string; dryRun?: boolean; check?: boolean; json?: boolean }) =>
+    .option('--grappa-source <path>', 'mpi: the Grappa source tree on every node (optional step; skipped without it)')
+    .option('--grappa-third-party <tar>', 'mpi: grappa-third-party-downloads.tar on every node, for an offline build')
+    .action((wizard: string, o: { lab: string; dryRun?: boolean; check?: boolean; json?: boolean; grappaSource?: string; grappaThirdParty?: string }) =>
       withCore(async (core) => {
         const lab = await findLab(core, o.lab)
         const start = () =>
           o.check
             ? call<JobInfo>(core, 'setup.check', { labId: lab.id, wizard })
-            : call<JobInfo>(core, 'setup.run', { labId: lab.id, wizard, dryRun: o.dryRun === true })
+            : call<JobInfo>(core, 'setup.run', {
+                labId: lab.id,
+                wizard,
+                dryRun: o.dryRun === true,
+                options: { ...(o.grappaSource ? { grappaSource: o.grappaSource } : {}), ...(o.grappaThirdParty ? { grappaThirdParty: o.grappaThirdParty } : {}) },
+              })
         const { done } = await followJob(core, start, 'Cancelling the wizard…')
         const status = (await call<WizardStatus[]>(core, 'setup.list', { labId: lab.id })).find((w) => w.id === (wizard as WizardId))
         const report = done.result as SetupRunReport | undefined
@@ -39,6 +47,7 @@ export function registerSetupCommands(program: Command): void {
         } else {
           // A failed run's report is not in the job: its steps are what the store now holds.
           for (const r of report?.steps ?? status?.steps ?? []) for (const l of line(r)) console.log(l)
+          for (const l of setupFigureLines(status?.steps ?? [])) console.log(printable(l))
           console.log(`${printable(status?.title ?? wizard)} on ${printable(lab.name)}: ${status?.state.replace('_', ' ') ?? 'unknown'}${o.dryRun ? ' (dry run: nothing changed)' : ''}`)
         }
         if (done.status !== 'succeeded') {

@@ -4,16 +4,19 @@ import { fileURLToPath } from 'node:url'
 import { MigLabError } from '../../shared/errors'
 
 /**
- * The shipped `resources/guest` folder. Found by walking up from this module, because the code runs
- * both from src/ (tsx, tests) and bundled into out/main/.
+ * A file of the shipped `resources` folder (e.g. `guest/init`, `mpi/pingpong.c`). Found by walking
+ * up from this module, because the code runs both from src/ (tsx, tests) and bundled into out/main/.
  */
-export function guestResourcesDir(): string {
+export function resourcePath(relative: string): string {
   let dir = dirname(fileURLToPath(import.meta.url))
   for (;;) {
-    const candidate = join(dir, 'resources', 'guest')
-    if (existsSync(join(candidate, 'init'))) return candidate
+    const candidate = join(dir, 'resources', relative)
+    if (existsSync(candidate)) return candidate
     const parent = dirname(dir)
-    if (parent === dir) throw new MigLabError('resources_missing', 'The guest image sources (resources/guest) are missing from this installation.')
+    if (parent === dir) throw new MigLabError('resources_missing', `resources/${relative} is missing from this installation.`)
     dir = parent
   }
 }
+
+/** The shipped `resources/guest` folder. */
+export const guestResourcesDir = (): string => dirname(resourcePath('guest/init'))

@@ -32,6 +32,12 @@ export const hostKeyFile = (paths: LabPaths, node: NodePlan): string => join(pat
 const configFile = (paths: LabPaths, node: NodePlan) => join(paths.nodeDir(node.name), 'sshd_config')
 const pidFile = (paths: LabPaths, node: NodePlan) => join(paths.nodeDir(node.name), 'sshd.pid')
 const logFile = (paths: LabPaths, node: NodePlan) => join(paths.nodeDir(node.name), 'sshd.log')
+/**
+ * The node's own ~root/.ssh (keys, authorized_keys, known_hosts) and ~root/.miglab (what wizards
+ * build there), bound over this machine's inside the node, as separate machines would have them.
+ */
+export const nodeSshDir = (paths: LabPaths, node: NodePlan): string => join(paths.nodeDir(node.name), 'dot-ssh')
+export const nodeMiglabDir = (paths: LabPaths, node: NodePlan): string => join(paths.nodeDir(node.name), 'dot-miglab')
 
 const q = (path: string) => `"${path}"`
 
@@ -39,10 +45,13 @@ const q = (path: string) => `"${path}"`
 export function sshdConfig(paths: LabPaths, node: NodePlan): string {
   return [
     `# MigLab demo lab node ${node.name}. Generated: \`miglab lab up\` rewrites it.`,
+    // A changed line restarts sshd on \`lab up\`, so a node started before this layout gets it.
+    `# Own ~root/.ssh and ~root/.miglab: ${nodeSshDir(paths, node)}, ${nodeMiglabDir(paths, node)}`,
     `ListenAddress ${node.ip}:22`,
     `HostKey ${q(hostKeyFile(paths, node))}`,
     `PidFile ${q(pidFile(paths, node))}`,
-    `AuthorizedKeysFile ${q(authorizedKeysFile(paths))}`,
+    // The lab's key, and the node's own authorized_keys (what the MPI wizard's SSH trust step writes).
+    `AuthorizedKeysFile ${q(authorizedKeysFile(paths))} .ssh/authorized_keys`,
     'PermitRootLogin prohibit-password',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
@@ -68,6 +77,8 @@ export function runningSshd(paths: LabPaths, node: NodePlan): number | undefined
 /** Writes the node's config and host key, then starts its sshd unless one is already running. */
 export async function ensureSshd(paths: LabPaths, node: NodePlan, tools: { sshd: string; 'ssh-keygen': string }): Promise<{ started: boolean }> {
   mkdirSync(paths.nodeDir(node.name), { recursive: true })
+  mkdirSync(nodeSshDir(paths, node), { recursive: true, mode: 0o700 })
+  mkdirSync(nodeMiglabDir(paths, node), { recursive: true, mode: 0o700 })
   await ensureKeyPair(tools['ssh-keygen'], hostKeyFile(paths, node), `${node.name} host key`)
   const config = sshdConfig(paths, node)
   const configChanged = !existsSync(configFile(paths, node)) || readFileSync(configFile(paths, node), 'utf8') !== config
@@ -79,9 +90,11 @@ export async function ensureSshd(paths: LabPaths, node: NodePlan, tools: { sshd:
   mkdirSync('/run/sshd', { recursive: true }) // sshd's privilege-separation directory
   // unshare --uts gives each node its own hostname, --mount its own view of files: this machine's
   // ~root/.bashrc is hidden there (bash sources it for every SSH command; a pyenv init in it cost
-  // ~300 ms per command, most of a run's overhead). The script is constant, the values its arguments.
+  // ~300 ms per command, most of a run's overhead). Each node has its own ~root/.ssh and ~root/.miglab,
+  // as separate machines would: a wizard's SSH trust and builds never touch this machine's root files.
+  // The script is constant, the values its arguments.
   const launched = await spawnDaemon(
-    ['ip', 'netns', 'exec', node.namespace, 'unshare', '--uts', '--mount', 'sh', '-c', NODE_INIT, 'miglab-node', node.name, tools.sshd, configFile(paths, node)],
+    ['ip', 'netns', 'exec', node.namespace, 'unshare', '--uts', '--mount', 'sh', '-c', NODE_INIT, 'miglab-node', node.name, tools.sshd, configFile(paths, node), nodeSshDir(paths, node), nodeMiglabDir(paths, node)],
     logFile(paths, node),
   )
   writeFileSync(pidFile(paths, node), `${launched}\n`)
@@ -89,6 +102,7 @@ export async function ensureSshd(paths: LabPaths, node: NodePlan, tools: { sshd:
 }
 
 const NODE_INIT = `for f in ~root/.bashrc; do [ -f "$f" ] && mount --bind /dev/null "$f"; done
+mkdir -p -m 700 ~root/.ssh ~root/.miglab && mount --bind "$4" ~root/.ssh && mount --bind "$5" ~root/.miglab &&
 hostname "$1" && exec "$2" -D -e -f "$3"`
 
 /** Throws with sshd's own log when the node's daemon died right after starting. */

@@ -142,10 +142,38 @@ export const writeFileFromStdin = (path: string): RemoteCommand => cmd('sh', '-c
 export const mkdirP = (path: string): RemoteCommand => cmd('mkdir', '-p', '--', path)
 export const exportfsReload = (): RemoteCommand => cmd('exportfs', '-ra')
 export const exportfsList = (): RemoteCommand => cmd('exportfs', '-v')
-/** Restarts NFS-Ganesha through systemd, or starts the daemon directly where there is no systemd. */
-export const ganeshaRestart = (): RemoteCommand =>
-  or(redirect(cmd('systemctl', 'restart', 'nfs-ganesha'), { stderr: '/dev/null' }), seq(redirect(cmd('pkill', '-x', 'ganesha.nfsd'), { stderr: '/dev/null' }), cmd('ganesha.nfsd')))
-export const ganeshaRunning = (): RemoteCommand => cmd('pgrep', '-x', 'ganesha.nfsd')
+/** Shell: the ganesha.nfsd pids in this shell's network namespace (a demo-lab node shares the pid space). */
+const GANESHA_HERE = 'me=$(readlink /proc/self/ns/net); for p in $(pgrep -x ganesha.nfsd); do [ "$(readlink /proc/$p/ns/net)" = "$me" ] && echo "$p"; done'
+
+/**
+ * (Re)starts NFS-Ganesha: through systemd where PID 1 is systemd; else (a container, the demo lab)
+ * stops the daemon of this network namespace, starts rpcbind here if none answers (NFSv3 clients
+ * find mountd through it) and starts ganesha.nfsd itself. Waits until NFSv3 answers over rpcbind.
+ */
+export const ganeshaRestart = (config: string): RemoteCommand =>
+  cmd(
+    'sh',
+    '-c',
+    `if [ -d /run/systemd/system ]; then systemctl restart nfs-ganesha || exit 1
+else
+  old=$(${GANESHA_HERE}); [ -z "$old" ] || kill $old
+  for i in $(seq 50); do [ -z "$(${GANESHA_HERE})" ] && break; sleep 0.1; done
+  rpcinfo -p 127.0.0.1 >/dev/null 2>&1 || rpcbind -w || exit 1
+  mkdir -p /var/run/ganesha /var/lib/nfs/ganesha /var/log/ganesha && ganesha.nfsd -f "$1" -L /var/log/ganesha/ganesha.log -p /var/run/ganesha/ganesha.pid || exit 1
+fi
+for i in $(seq 100); do rpcinfo -t 127.0.0.1 nfs 3 >/dev/null 2>&1 && exit 0; sleep 0.1; done
+echo "NFS-Ganesha started but NFSv3 does not answer on 127.0.0.1 after 10 s; /var/log/ganesha/ganesha.log ends:" >&2
+tail -n 8 /var/log/ganesha/ganesha.log >&2; exit 1`,
+    'sh',
+    config,
+  )
+/** Prints the pid of NFS-Ganesha in this network namespace; exit 0 only when it runs and NFSv3 answers. */
+export const ganeshaRunning = (): RemoteCommand => cmd('sh', '-c', `p=$(${GANESHA_HERE}); [ -n "$p" ] && echo "$p" && rpcinfo -t 127.0.0.1 nfs 3 >/dev/null 2>&1`)
+/** Exit 0 when the main config includes `included` (an `%include "<path>"` line). */
+export const configIncludes = (config: string, included: string): RemoteCommand => cmd('grep', '-qxF', `%include "${included}"`, config)
+/** Appends `%include "<path>"` to the main config unless it is there. */
+export const addInclude = (config: string, included: string): RemoteCommand =>
+  cmd('sh', '-c', `l=$(printf '%%include "%s"' "$2"); touch "$1" && { grep -qxF "$l" "$1" || printf '%s\\n' "$l" >>"$1"; }`, 'sh', config, included)
 
 /** Lists an export through user-space NFS (libnfs): works where the kernel has no NFS client. */
 export const libnfsList = (url: string): RemoteCommand => cmd('nfs-ls', url)

@@ -35,6 +35,8 @@ export type Finding =
   | { kind: 'ok'; found: string; facts?: Record<string, unknown> }
   | { kind: 'change'; found: string; change: string; facts?: Record<string, unknown> }
   | { kind: 'not_checkable'; reason: string }
+  /** An optional step with nothing to work on: skipped with the reason (counts as complete). */
+  | { kind: 'skip'; reason: string }
 
 /** One command apply will run. `secret` is written to stdin and never shown or logged. */
 export interface PlannedCommand {
@@ -150,6 +152,8 @@ export function describe(r: SetupStepResult): string {
       return `failed: ${r.error?.message ?? ''}${r.error?.detail?.hint ? ` — fix: ${r.error.detail.hint}` : ''}`
     case 'not_run':
       return 'not run (an earlier step failed)'
+    case 'skipped':
+      return `skipped: ${r.found}`
   }
 }
 
@@ -170,7 +174,10 @@ async function runUnit(
   }
   const failure = (err: unknown, commands: string[]): SetupStepResult => {
     const e = toApiError(err)
-    const error: ApiError = { ...e, message: `${step.title}${target.node ? ` on node ${target.node.name}` : ''}: ${e.message}` }
+    // A node that stopped answering is repaired outside the wizard; what to do after that is the wizard's to say.
+    const resume = e.code === 'node_unreachable' ? ' Then run the wizard again: it resumes here, and steps already done are not applied again.' : ''
+    const detail = resume ? { ...e.detail, hint: `${e.detail?.hint ?? ''}${resume}`.trim() } : e.detail
+    const error: ApiError = { ...e, ...(detail ? { detail } : {}), message: `${step.title}${target.node ? ` on node ${target.node.name}` : ''}: ${e.message}` }
     return save({ ...base, outcome: 'failed', found: e.message, commands, error })
   }
   let finding: Finding
@@ -181,6 +188,7 @@ async function runUnit(
     return failure(err, [])
   }
   if (finding.kind === 'not_checkable') return save({ ...base, outcome: 'not_checkable', found: finding.reason, commands: [] })
+  if (finding.kind === 'skip') return save({ ...base, outcome: 'skipped', found: finding.reason, commands: [] })
   if (finding.kind === 'ok') return save({ ...base, outcome: 'already_done', found: finding.found, commands: [], ...(finding.facts ? { facts: finding.facts } : {}) })
   let planned: PlannedCommand[]
   try {
@@ -222,7 +230,7 @@ async function runUnit(
     return failure(err, commands)
   }
   if (after.kind !== 'ok') {
-    const why = after.kind === 'change' ? `still needs: ${after.change} (found: ${after.found})` : `not checkable: ${after.reason}`
+    const why = after.kind === 'change' ? `still needs: ${after.change} (found: ${after.found})` : `${after.kind === 'skip' ? 'skipped' : 'not checkable'}: ${after.reason}`
     return failure(new MigLabError('setup_verify_failed', `Applied, but verification failed: ${why}.`, { hint: 'Open a terminal on the node and look at what the commands above left behind.' }), commands)
   }
   return save({ ...base, outcome: 'applied', found: after.found, change: finding.change, commands, ...(after.facts ? { facts: after.facts } : {}) })

@@ -1,6 +1,8 @@
 import { MigLabError } from '../../shared/errors'
 import { appendLineOnce, ensureKeyPair, mpiVersion, nprocOnline, readMpiFile, readPublicKey, sshTrustProbe, writeMpiFile } from '../remote/setup'
 import type { NodeRef, PlannedCommand, Step, Wizard } from './engine'
+import { grappaStep } from './grappa'
+import { pingPongSteps } from './mpi-pingpong'
 import { packagesStep } from './packages'
 
 const packages = packagesStep('packages', 'OpenMPI packages', { apt: ['openmpi-bin', 'libopenmpi-dev'], dnf: ['openmpi', 'openmpi-devel'] })
@@ -100,6 +102,6 @@ const files: Step = {
 export const mpiWizard: Wizard = {
   id: 'mpi',
   title: 'MPI cluster (OpenMPI)',
-  about: 'OpenMPI on every node, SSH trust from the head node with pinned host keys, a hostfile and rankfile with one rank per node on distinct cores.',
-  steps: [packages, version, trust, files],
+  about: 'OpenMPI on every node, SSH trust from the head node with pinned host keys, a hostfile and rankfile with one rank per node on distinct cores, then a ping-pong benchmark (latency, bandwidth per message size) across the nodes.',
+  steps: [packages, version, trust, files, ...pingPongSteps, grappaStep],
 }

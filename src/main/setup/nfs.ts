@@ -1,6 +1,8 @@
 import { MigLabError } from '../../shared/errors'
 import {
+  addInclude,
   commandExists,
+  configIncludes,
   exportfsList,
   exportfsReload,
   fileChecksum,
@@ -22,7 +24,7 @@ import type { Finding, NodeRef, Step, StepContext, Wizard } from './engine'
 import { checkPackages, explainInstallError, installPlan, type PackageSet } from './packages'
 
 /** Where the server exports from and the clients mount. */
-export const NFS = { export: '/srv/miglab', mount: '/mnt/miglab', proof: '.miglab-proof', proofBytes: 16 * 1024 * 1024, ganeshaConf: '/etc/ganesha/ganesha.conf', exports: '/etc/exports.d/miglab.exports' }
+export const NFS = { export: '/srv/miglab', mount: '/mnt/miglab', proof: '.miglab-proof', proofBytes: 16 * 1024 * 1024, ganeshaConf: '/etc/ganesha/ganesha.conf', ganeshaExport: '/etc/ganesha/miglab.conf', exports: '/etc/exports.d/miglab.exports' }
 
 const KERNEL_SERVER: PackageSet = { apt: ['nfs-kernel-server'], dnf: ['nfs-utils'] }
 const GANESHA: PackageSet = { apt: ['nfs-ganesha', 'nfs-ganesha-vfs'], dnf: ['nfs-ganesha', 'nfs-ganesha-vfs'] }
@@ -44,9 +46,18 @@ export function kernelExports(path: string, hosts: string[]): string {
   return `${path} ${hosts.map((h) => `${h}(rw,sync,no_subtree_check,no_root_squash)`).join(' ')}\n`
 }
 
-/** NFS-Ganesha's EXPORT block (VFS FSAL), readable and writable by the lab's hosts only. */
+/**
+ * MigLab's NFS-Ganesha file (included from ganesha.conf): an EXPORT block (VFS FSAL), readable and
+ * writable by the lab's hosts only, NFSv3 and v4. No grace period: a lab export has no clients that
+ * reclaim locks after a restart, and during the 90 s grace Ganesha refuses every write (NFSv3
+ * CREATE's setattr with JUKEBOX, NFSv4 with GRACE). RQUOTA on a kernel-chosen port: its fixed 875
+ * lies in the reserved range root's RPC clients (rpcinfo, libnfs) bind at random, and a clash is fatal.
+ */
 export function ganeshaExport(path: string, hosts: string[]): string {
   return [
+    '# Written by MigLab (NFS wizard); included from ganesha.conf.',
+    'NFSv4 { Graceless = true; }',
+    'NFS_Core_Param { Rquota_Port = 0; }',
     'EXPORT {',
     '  Export_Id = 77;',
     `  Path = "${path}";`,
@@ -95,20 +106,34 @@ const serverExport: Step = {
       return { kind: 'change', found: have ? `${NFS.exports} differs or is not loaded` : `no MigLab export on ${node.name}`, change: `write ${NFS.exports} and reload the exports`, facts }
     }
     const want = ganeshaExport(NFS.export, hosts)
-    const have = (await ctx.exec.run(node, readFileIfPresent(NFS.ganeshaConf), { timeoutMs: 10_000 })).stdout
+    const have = (await ctx.exec.run(node, readFileIfPresent(NFS.ganeshaExport), { timeoutMs: 10_000 })).stdout
+    const included = (await ctx.exec.run(node, configIncludes(NFS.ganeshaConf, NFS.ganeshaExport), { timeoutMs: 10_000 })).code === 0
     const running = (await ctx.exec.run(node, ganeshaRunning(), { timeoutMs: 10_000 })).code === 0
     const facts = { kind, config: want }
-    if (have === want && running) return { kind: 'ok', found: `${node.name} exports ${NFS.export} to ${hosts.join(', ')} (NFS-Ganesha running)`, facts }
-    return { kind: 'change', found: `${have === want ? 'configuration in place' : `${NFS.ganeshaConf} is not MigLab's export`}, ganesha.nfsd ${running ? 'running' : 'not running'}`, change: `write ${NFS.ganeshaConf} and (re)start NFS-Ganesha`, facts }
+    if (have === want && included && running) return { kind: 'ok', found: `${node.name} exports ${NFS.export} to ${hosts.join(', ')} (NFS-Ganesha answering NFSv3)`, facts }
+    const state = [
+      have === want ? `${NFS.ganeshaExport} in place` : have ? `${NFS.ganeshaExport} differs` : `no ${NFS.ganeshaExport}`,
+      included ? '' : `not included from ${NFS.ganeshaConf}`,
+      running ? 'ganesha.nfsd answering' : 'ganesha.nfsd not running or not answering here',
+    ]
+    return { kind: 'change', found: state.filter(Boolean).join(', '), change: `write ${NFS.ganeshaExport}, include it from ${NFS.ganeshaConf} and (re)start NFS-Ganesha`, facts }
   },
   plan(_ctx, t, finding) {
     const node = server(t)
     const config = finding.facts!.config as string
     const kernel = finding.facts!.kind === 'kernel'
+    if (kernel) {
+      return [
+        { node, command: mkdirP(NFS.export), asRoot: true },
+        { node, command: writeFileFromStdin(NFS.exports), asRoot: true, input: async () => config },
+        { node, command: exportfsReload(), asRoot: true },
+      ]
+    }
     return [
       { node, command: mkdirP(NFS.export), asRoot: true },
-      { node, command: writeFileFromStdin(kernel ? NFS.exports : NFS.ganeshaConf), asRoot: true, input: async () => config },
-      { node, command: kernel ? exportfsReload() : ganeshaRestart(), asRoot: true },
+      { node, command: writeFileFromStdin(NFS.ganeshaExport), asRoot: true, input: async () => config },
+      { node, command: addInclude(NFS.ganeshaConf, NFS.ganeshaExport), asRoot: true },
+      { node, command: ganeshaRestart(NFS.ganeshaConf), asRoot: true, timeoutMs: 60_000 },
     ]
   },
 }
@@ -167,7 +192,7 @@ const proof: Step = {
     const want = parseChecksum((await ctx.exec.run(srv, sha256(path), { timeoutMs: 30_000 })).stdout).sha
     if (!want) return { kind: 'change', found: 'no proof file yet', change: `write ${NFS.proofBytes / 1024 ** 2} MiB of random bytes on ${srv.name} and read them on the other nodes` }
     const seen: string[] = []
-    const facts: Record<string, unknown> = { sha256: want }
+    const facts: Record<string, unknown> = { sha256: want, writer: srv.name, bytes: NFS.proofBytes }
     for (const n of clients(t)) {
       const kind = await clientKind(ctx, n)
       const r = await ctx.exec.run(n, kind === 'kernel' ? fileChecksum(`${NFS.mount}/${NFS.proof}`) : libnfsChecksum(`nfs://${srv.host}${path}`), { timeoutMs: 120_000 })

@@ -33,7 +33,7 @@ export function explainInstall(err: MigLabError, node: string, packages: string[
 }
 
 /** What the node's package manager (apt or dnf) says of `packages`; a change installs what is missing. */
-export async function checkPackages(ctx: StepContext, node: NodeRef, packages: PackageSet): Promise<Finding> {
+export async function checkPackages(ctx: StepContext, node: NodeRef, packages: PackageSet): Promise<Exclude<Finding, { kind: 'skip' }>> {
   const pmOut = await ctx.exec.run(node, detectPackageManager(), { timeoutMs: 15_000 })
   const pm = pmOut.stdout.trim() as PackageManager
   if (pm !== 'apt' && pm !== 'dnf') return { kind: 'not_checkable', reason: `node ${node.name} has neither apt-get nor dnf; install ${packages.apt.join(', ')} (or your distribution's names) by hand` }

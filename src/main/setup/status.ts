@@ -1,7 +1,8 @@
 import type { StoredStep, WizardState, WizardStatus } from '../../shared/contract/setup'
 import type { Wizard } from './engine'
 
-const DONE = new Set(['already_done', 'applied'])
+// A skipped optional step is complete (nothing to do), though never "done" for drift (see the store).
+const DONE = new Set(['already_done', 'applied', 'skipped'])
 
 /**
  * A wizard's state from its stored step results: not started (nothing stored), done (every step on

@@ -9,7 +9,8 @@ export const wizardIds = ['qemu', 'xen', 'xcpng', 'nfs', 'mpi'] as const
 export type WizardId = (typeof wizardIds)[number]
 
 /** What happened to one step on one node (or the lab) in one run. */
-export type StepOutcome = 'already_done' | 'applied' | 'would_change' | 'not_checkable' | 'failed' | 'not_run'
+/** 'skipped': an optional step with nothing to work on (e.g. no Grappa source given), with the reason. */
+export type StepOutcome = 'already_done' | 'applied' | 'would_change' | 'not_checkable' | 'failed' | 'not_run' | 'skipped'
 
 export interface SetupStepResult {
   step: string
@@ -54,6 +55,8 @@ export interface WizardStatus {
 }
 
 const secret = z.string().min(1).max(4096)
+/** A path on the nodes: absolute, one line. */
+const nodePath = z.string().max(4096).regex(/^\/[^\0\n]*$/, 'an absolute path on the nodes')
 
 /** Options only some wizards read (XCP-ng pool join). The password is never stored or shown. */
 export const wizardOptions = z
@@ -62,6 +65,9 @@ export const wizardOptions = z
     poolMasterUser: userName.optional(),
     poolMasterPassword: secret.optional(),
     poolName: z.string().min(1).max(128).optional(),
+    /** MPI wizard, optional Grappa step: its unpacked source tree on every node, and the third-party tarball for an offline build. */
+    grappaSource: nodePath.optional(),
+    grappaThirdParty: nodePath.optional(),
   })
   .strict()
 export type WizardOptions = z.output<typeof wizardOptions>

@@ -1,6 +1,9 @@
-import type { WizardState } from '../../../shared/contract/setup'
-import type { Lab, LabNode } from '../../../shared/domain'
-import { useCall } from '../api'
+import { useCallback, useState } from 'react'
+import type { WizardState, WizardStatus } from '../../../shared/contract/setup'
+import type { JobInfo, Lab, LabNode } from '../../../shared/domain'
+import type { ApiError } from '../../../shared/errors'
+import type { ApiEvent } from '../../../shared/events'
+import { asApiError, useApi, useCall, useEvents } from '../api'
 import { navigate } from '../nav'
 import { AddNodeForm } from './AddNodeForm'
 import { DemoLabPanel } from './DemoLabPanel'
@@ -13,26 +16,59 @@ const STATE: Record<WizardState, { mark: string; cls: string; label: string }> =
   drifted: { mark: '!', cls: 'missing', label: 'drifted: a step once done is not any more' },
 }
 
-/** Each wizard's state from its stored step results; the Setup page runs them. */
+/** Each wizard's state from its stored step results; "Check again" re-runs only its checks, the Setup page the rest. */
 function SetupChecklist({ lab }: { lab: Lab }) {
   const list = useCall('setup.list', { labId: lab.id }, (e) => e.type === 'setup.changed' && e.labId === lab.id)
   return (
     <ul className="checklist setup" aria-label="Setup checklist">
       {(list.data ?? []).map((w) => (
-        <li key={w.id} className={`check ${STATE[w.state].cls}`}>
-          <span className="mark">{STATE[w.state].mark}</span>
-          <span className="label">
-            {w.title}{' '}
-            <button className="subtle" onClick={() => navigate('setup', { lab: lab.id })}>
-              Open in Setup
-            </button>
-          </span>
-          <span className="found">
-            {STATE[w.state].label} — {w.about}
-          </span>
-        </li>
+        <WizardRow key={w.id} lab={lab} wizard={w} />
       ))}
     </ul>
+  )
+}
+
+function WizardRow({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
+  const api = useApi()
+  const [job, setJob] = useState<JobInfo>()
+  const [error, setError] = useState<ApiError>()
+  useEvents(
+    useCallback(
+      (e: ApiEvent) => {
+        if (e.type === 'job' && e.job.id === job?.id) {
+          setJob(e.job)
+          if (e.job.status === 'failed' && e.job.error) setError(e.job.error)
+        }
+      },
+      [job?.id],
+    ),
+  )
+  const checking = job?.status === 'running'
+  const checkAgain = async () => {
+    setError(undefined)
+    try {
+      setJob(await api.call('setup.check', { labId: lab.id, wizard: w.id }))
+    } catch (err) {
+      setError(asApiError(err))
+    }
+  }
+  return (
+    <li className={`check ${STATE[w.state].cls}`} data-wizard={w.id}>
+      <span className="mark">{STATE[w.state].mark}</span>
+      <span className="label">
+        {w.title}{' '}
+        <button className="subtle" disabled={checking || lab.nodes.length === 0} onClick={() => void checkAgain()}>
+          {checking ? 'Checking…' : 'Check again'}
+        </button>{' '}
+        <button className="subtle" onClick={() => navigate('setup', { lab: lab.id })}>
+          Open in Setup
+        </button>
+      </span>
+      <span className="found">
+        <span aria-label={`${w.title} state`}>{STATE[w.state].label}</span> — {w.about}
+        {error && <span className="fix"> Check failed: {error.message}</span>}
+      </span>
+    </li>
   )
 }
 

@@ -7,6 +7,7 @@ import { JobProgress } from '../JobProgress'
 import { navigate, param } from '../nav'
 import type { ApiError } from '../../../shared/errors'
 import { NeedsLab } from './NeedsLab'
+import { SetupFigures } from '../setup/SetupFigures'
 
 const STATE_LABEL: Record<WizardState, string> = { not_started: 'not started', partial: 'partial', done: 'done', drifted: 'drifted' }
 
@@ -17,12 +18,13 @@ const OUTCOME: Record<SetupStepResult['outcome'], { mark: string; label: string;
   not_checkable: { mark: '?', label: 'not checkable', cls: 'warn' },
   failed: { mark: '✗', label: 'failed', cls: 'fail' },
   not_run: { mark: '·', label: 'not run', cls: 'warn' },
+  skipped: { mark: '–', label: 'skipped (optional)', cls: 'pass skipped' },
 }
 
 export const SetupPage = () => (
   <NeedsLab
     title="Setup wizards"
-    about="Guided setup of the hypervisor (XCP-ng/XenServer pool, Xen xl or QEMU/KVM) and the MPI cluster — every step previewable (dry run), idempotent, resumable and verified."
+    about="Guided setup of the hypervisor (XCP-ng/XenServer pool, Xen xl or QEMU/KVM), NFS shared storage and the MPI cluster — every step previewable (dry run), idempotent, resumable and verified."
   >
     {(labs) => <SetupForLabs labs={labs} />}
   </NeedsLab>
@@ -72,6 +74,7 @@ function WizardCard({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
   const [report, setReport] = useState<SetupRunReport>()
   const [error, setError] = useState<ApiError>()
   const [pool, setPool] = useState({ poolMasterUser: 'root', poolMasterPassword: '', poolName: '' })
+  const [grappa, setGrappa] = useState({ grappaSource: '', grappaThirdParty: '' })
   const running = job?.status === 'running'
   const start = async (mode: 'dry' | 'apply' | 'check') => {
     setError(undefined)
@@ -84,7 +87,9 @@ function WizardCard({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
               ...(pool.poolMasterPassword ? { poolMasterPassword: pool.poolMasterPassword } : {}),
               ...(pool.poolName ? { poolName: pool.poolName } : {}),
             }
-          : {}
+          : w.id === 'mpi'
+            ? { ...(grappa.grappaSource ? { grappaSource: grappa.grappaSource } : {}), ...(grappa.grappaThirdParty ? { grappaThirdParty: grappa.grappaThirdParty } : {}) }
+            : {}
       setJob(
         mode === 'check'
           ? await api.call('setup.check', { labId: lab.id, wizard: w.id })
@@ -135,6 +140,7 @@ function WizardCard({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
           )
         })}
       </ul>
+      <SetupFigures wizard={w} />
       {w.id === 'xcpng' && (
         <div className="form-row" aria-label="Pool master">
           <label>
@@ -146,6 +152,18 @@ function WizardCard({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
           </label>
           <label>
             Pool name <input value={pool.poolName} onChange={(e) => setPool({ ...pool, poolName: e.target.value })} />
+          </label>
+        </div>
+      )}
+      {w.id === 'mpi' && (
+        <div className="form-row" aria-label="Grappa (optional)">
+          <label>
+            Grappa source on the nodes (optional){' '}
+            <input placeholder="/opt/grappa" value={grappa.grappaSource} onChange={(e) => setGrappa({ ...grappa, grappaSource: e.target.value })} />
+          </label>
+          <label>
+            grappa-third-party-downloads.tar{' '}
+            <input placeholder="for an offline build" value={grappa.grappaThirdParty} onChange={(e) => setGrappa({ ...grappa, grappaThirdParty: e.target.value })} />
           </label>
         </div>
       )}
