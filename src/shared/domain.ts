@@ -3,7 +3,7 @@
 export type LabKind = 'demo' | 'real'
 
 /** Which hypervisor driver runs a lab's VMs. */
-export const hypervisorKinds = ['qemu', 'xen'] as const
+export const hypervisorKinds = ['qemu', 'xen', 'xl'] as const
 export type HypervisorKind = (typeof hypervisorKinds)[number]
 
 export interface Lab {
