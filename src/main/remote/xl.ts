@@ -15,11 +15,11 @@ export const consoleLog = (domain: string): string => `/var/log/xen/console/gues
 export const xlList = (): RemoteCommand => cmd(XL, 'list')
 export const xlInfo = (): RemoteCommand => cmd(XL, 'info')
 
-/** Writes the config (stdin) beside the VM's definition, then creates the domain from it. */
-export function xlCreate(configPath: string, specPath: string, specJson: string): RemoteCommand {
+/** Writes the config (stdin) beside the VM's definition, then creates the domain from it; its console log starts empty. */
+export function xlCreate(domain: string, configPath: string, specPath: string, specJson: string): RemoteCommand {
   return and(
     cmd('mkdir', '-p', XL_DIR),
-    cmd('rm', '-f', configPath.replace(/\.cfg$/, '.log')),
+    cmd('rm', '-f', consoleLog(domain)),
     writeFromStdin(configPath),
     redirect(cmd('printf', '%s\\n', specJson), { stdout: specPath }),
     cmd(XL, 'create', configPath),

@@ -76,7 +76,7 @@ export class XlDriver implements HypervisorDriver {
     const present = (await this.domains(node)).find((d) => baseName(d.name).vm === name)
     if (present) throw new MigLabError('vm_already_running', `VM "${name}" already exists on ${node.name} (${present.state}).`, { hint: 'Stop it first, or migrate it.' })
     const config = domainConfig(spec, spec.nic?.taps[node.name] ?? XL_BRIDGE)
-    await execOk(node, xl.xlCreate(configPath(name), specPath(name), JSON.stringify(spec)), `Creating Xen domain "${name}"`, { stdin: config, timeoutMs: XL_TIMEOUT_MS, signal: opts.signal })
+    await execOk(node, xl.xlCreate(name, configPath(name), specPath(name), JSON.stringify(spec)), `Creating Xen domain "${name}"`, { stdin: config, timeoutMs: XL_TIMEOUT_MS, signal: opts.signal })
     if (spec.readyMarker) {
       const timeoutMs = opts.readyTimeoutMs ?? BOOT_TIMEOUT_MS
       const r = await node.exec(xl.waitForConsole(name, spec.readyMarker, timeoutMs), { timeoutMs: timeoutMs + 15_000, signal: opts.signal })
