@@ -1,11 +1,13 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../src/main/core'
+import type { XlDriver } from '../src/main/hypervisors/xen-xl/driver'
 import type { XenLabUpResult } from '../src/main/lab/xen/xen-lab'
 import { XEN_VM } from '../src/main/lab/xen/xen-lab'
 import { storedTrace, traceGaps } from '../src/main/migration/probe'
 import * as remote from '../src/main/remote/vm'
-import { consoleLog } from '../src/main/remote/xl'
+import { consoleLog, killMigrateReceive } from '../src/main/remote/xl'
+import { pollUntil } from '../src/main/util/poll'
 import { migrationParams, type RunDetail } from '../src/shared/contract/migration'
 import { quiet } from './fixtures/demo-lab'
 import { liveProcessesMentioning } from './fixtures/qemu-processes'
@@ -25,6 +27,7 @@ const dataDir = tempDir()
 let core: Core
 let up: XenLabUpResult
 
+const xlDriver = () => core.services.drivers.xl as XlDriver
 const ourQemus = (): number[] => liveProcessesMentioning(`${PREFIX}-xen-`)
 const phasesOf = (run: RunDetail) => run.events.filter((e) => e.kind === 'xl.phase').map((e) => ({ phase: (e.data as { phase: string }).phase, tMs: e.tMs }))
 const firstAt = (run: RunDetail, phase: string) => phasesOf(run).find((p) => p.phase === phase)?.tMs
@@ -138,5 +141,43 @@ describe.skipIf(!!reason)('the Xen demo lab: two Xen hosts, xl migrate there and
         .join('\n'),
     )
   }, 900_000)
-})
 
+  it('fault: the destination\'s xl migrate-receive killed mid-stream → the guest keeps running on the source, exactly once, and the run is stored as failed with its figures', async () => {
+    const [a, b] = core.services.labs.get(up.labId)!.nodes.map((n) => n.name)
+    const linkB = core.services.xenLab.links()[1]
+    const job = await core.handlers['experiments.start']({
+      labId: up.labId,
+      vm: XEN_VM,
+      from: a,
+      to: b,
+      strategies: ['precopy'],
+      workloads: [{ kind: 'custom', command: UPTIME }],
+      repetitions: 1,
+      params: migrationParams.parse({ probeIntervalMs: 10, timeoutMs: 600_000 }),
+    })
+    // The receiving domain exists once the stream has begun: kill its xl then.
+    const incoming = await pollUntil(async () => ((await xlDriver().domains(linkB)).some((d) => d.name === `${XEN_VM}--incoming`) ? true : undefined), { timeoutMs: 300_000, intervalMs: 200 })
+    expect(incoming).toBe(true)
+    const killed = await linkB.exec(killMigrateReceive(), { timeoutMs: 30_000 })
+    expect(killed.code).toBe(0)
+    const done = await core.services.jobs.wait(job.id)
+    expect(done.status).toBe('failed')
+    // The newest run of the lab is this job's only run.
+    const run = (await core.handlers['runs.list']({ labId: up.labId })).reduce((x, y) => (y.id > x.id ? y : x))
+    const detail = await core.handlers['runs.get']({ id: run!.id })
+    expect(detail.status).toBe('failed')
+    expect(detail.error?.code).toBe('migration_failed')
+    expect(detail.error?.message).toMatch(new RegExp(`the VM runs on ${a}`))
+    // What was measured up to the failure is kept: the probe and both NICs.
+    expect(detail.metrics.probe_sent).toBeGreaterThan(0)
+    expect(detail.metrics.src_tx_bytes).toBeGreaterThan(0)
+    expect(phasesOf(detail).map((p) => p.phase)).toContain('ready')
+    // Exactly once, running, on the source; nothing left on the destination.
+    const vms = await core.handlers['vms.list']({ labId: up.labId })
+    expect(vms.filter((v) => v.name === XEN_VM).map((v) => [v.node, v.state])).toEqual([[a, 'running']])
+    expect((await xlDriver().domains(linkB)).filter((d) => d.name.startsWith(XEN_VM))).toEqual([])
+    // And it still answers: its uptime keeps growing on A's console.
+    const before = (await uptimes(a)).at(-1) ?? -1
+    expect(await pollUntil(async () => (((await uptimes(a)).at(-1) ?? -1) > before ? true : undefined), { timeoutMs: 30_000, intervalMs: 1000 })).toBe(true)
+  }, 900_000)
+})
