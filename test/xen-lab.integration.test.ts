@@ -5,8 +5,7 @@ import type { XlDriver } from '../src/main/hypervisors/xen-xl/driver'
 import type { XenLabUpResult } from '../src/main/lab/xen/xen-lab'
 import { XEN_VM } from '../src/main/lab/xen/xen-lab'
 import { storedTrace, traceGaps } from '../src/main/migration/probe'
-import * as remote from '../src/main/remote/vm'
-import { consoleLog, killMigrateReceive } from '../src/main/remote/xl'
+import { killMigrateReceive, readConsole } from '../src/main/remote/xl'
 import { pollUntil } from '../src/main/util/poll'
 import { migrationParams, type RunDetail } from '../src/shared/contract/migration'
 import { quiet } from './fixtures/demo-lab'
@@ -34,7 +33,7 @@ const firstAt = (run: RunDetail, phase: string) => phasesOf(run).find((p) => p.p
 
 async function uptimes(node: string): Promise<number[]> {
   const link = core.services.xenLab.links().find((l) => l.name === node)!
-  const r = await link.exec(remote.readFile(consoleLog(XEN_VM)), { timeoutMs: 30_000 })
+  const r = await link.exec(readConsole(XEN_VM), { timeoutMs: 30_000 })
   return [...r.stdout.matchAll(/^uptime (\d+)/gm)].map((m) => Number(m[1]))
 }
 

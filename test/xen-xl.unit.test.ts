@@ -77,6 +77,10 @@ describe('remote xl commands', () => {
     expect(xl.xlMigrate('guest', '198.18.1.12').text).toBe("xl migrate -s 'ssh -o BatchMode=yes -o ConnectTimeout=10' guest 198.18.1.12")
     expect(xl.xlDestroy("a'b").text).toBe("xl destroy 'a'\\''b'")
     expect(xl.gateReceive('198.18.1.12', '/tmp/f').text).toContain("root@198.18.1.12 'cat -- /tmp/f'")
+    // pkill -f must not match the shell that runs it (its command line holds the pattern's text).
+    const pattern = new RegExp(xl.killMigrateReceive().text.match(/'(.*)'/)![1])
+    expect(pattern.test('/usr/lib/xen-4.17/bin/xl migrate-receive')).toBe(true)
+    expect(pattern.test(xl.killMigrateReceive().text)).toBe(false)
   })
 })
 

@@ -9,8 +9,15 @@ import { writeFromStdin } from './vm'
 export const XL = 'xl'
 /** Where MigLab keeps each domain's config and definition on dom0 (tmpfs: a reboot forgets them, as it forgets the domain). */
 export const XL_DIR = '/run/miglab/xl'
-/** xenconsoled --log=guest writes each domain's console here. */
+/**
+ * xenconsoled --log=guest writes each domain's console here, under the name the domain had when it
+ * appeared: a domain that arrived by migration logs to `<vm>--incoming`'s file.
+ */
 export const consoleLog = (domain: string): string => `/var/log/xen/console/guest-${domain}.log`
+export const consoleLogs = (vm: string): string[] => [consoleLog(vm), consoleLog(`${vm}--incoming`)]
+
+/** The VM's console as this dom0 logged it: from its own boot here, then from its arrival by migration. */
+export const readConsole = (vm: string): RemoteCommand => cmd('sh', '-c', 'cat -- "$@" 2>/dev/null; true', 'sh', ...consoleLogs(vm))
 
 export const xlList = (): RemoteCommand => cmd(XL, 'list')
 export const xlInfo = (): RemoteCommand => cmd(XL, 'info')
@@ -19,7 +26,7 @@ export const xlInfo = (): RemoteCommand => cmd(XL, 'info')
 export function xlCreate(domain: string, configPath: string, specPath: string, specJson: string): RemoteCommand {
   return and(
     cmd('mkdir', '-p', XL_DIR),
-    cmd('rm', '-f', consoleLog(domain)),
+    cmd('rm', '-f', ...consoleLogs(domain)),
     writeFromStdin(configPath),
     redirect(cmd('printf', '%s\\n', specJson), { stdout: specPath }),
     cmd(XL, 'create', configPath),
@@ -42,8 +49,8 @@ export const removeFiles = (...paths: string[]): RemoteCommand => cmd('rm', '-f'
  */
 export const xlMigrate = (domain: string, host: string): RemoteCommand => cmd(XL, 'migrate', '-s', 'ssh -o BatchMode=yes -o ConnectTimeout=10', domain, host)
 
-/** The fault MigLab's tests inject: the destination's receiving xl killed mid-stream. */
-export const killMigrateReceive = (): RemoteCommand => cmd('pkill', '-KILL', '-f', 'xl migrate-receive')
+/** The fault MigLab's tests inject: the destination's receiving xl killed mid-stream ([e]: the pattern never matches this shell's own command line). */
+export const killMigrateReceive = (): RemoteCommand => cmd('pkill', '-KILL', '-f', 'xl migrate-rec[e]ive')
 
 // Waiting happens on dom0: one exec instead of a round trip per poll.
 const WAIT_CONSOLE = `i=0; while [ $i -lt "$3" ]; do

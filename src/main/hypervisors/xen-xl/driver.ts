@@ -81,7 +81,7 @@ export class XlDriver implements HypervisorDriver {
       const timeoutMs = opts.readyTimeoutMs ?? BOOT_TIMEOUT_MS
       const r = await node.exec(xl.waitForConsole(name, spec.readyMarker, timeoutMs), { timeoutMs: timeoutMs + 15_000, signal: opts.signal })
       if (r.code !== 0) {
-        const console = (await node.exec(vmCmd.readFile(xl.consoleLog(name)), { timeoutMs: 10_000 })).stdout
+        const console = (await node.exec(xl.readConsole(name), { timeoutMs: 10_000 })).stdout
         await this.stop(node, name).catch(() => undefined)
         throw new MigLabError('vm_boot_failed', `VM "${name}" did not print ${spec.readyMarker} on ${node.name} (${r.code === 3 ? 'the domain died' : `not within ${timeoutMs / 1000} s`}).`, {
           stderrTail: console.trimEnd().split('\n').slice(-15).join('\n'),
