@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../src/main/core'
 import type { XlDriver } from '../src/main/hypervisors/xen-xl/driver'
@@ -102,6 +102,7 @@ describe.skipIf(!!reason)('the Xen demo lab: two Xen hosts, xl migrate there and
     expect(readdirSync('/run/netns').filter((n) => n.startsWith(`${PREFIX}-`))).toEqual([])
     expect(existsSync(`/sys/class/net/${PREFIX}0`)).toBe(false)
     expect(ourQemus()).toEqual([])
+    rmSync(dataDir, { recursive: true, force: true })
   }, 180_000)
 
   it('lab up passed the integrity gate on both hosts and pinned each dom0 host key', async () => {
@@ -160,7 +161,9 @@ describe.skipIf(!!reason)('the Xen demo lab: two Xen hosts, xl migrate there and
     const killed = await linkB.exec(killMigrateReceive(), { timeoutMs: 30_000 })
     expect(killed.code).toBe(0)
     const done = await core.services.jobs.wait(job.id)
-    expect(done.status).toBe('failed')
+    // The experiment ran to its end; its one run failed.
+    expect(done.status).toBe('succeeded')
+    expect(done.result).toMatchObject({ succeeded: 0, failed: 1 })
     // The newest run of the lab is this job's only run.
     const run = (await core.handlers['runs.list']({ labId: up.labId })).reduce((x, y) => (y.id > x.id ? y : x))
     const detail = await core.handlers['runs.get']({ id: run!.id })

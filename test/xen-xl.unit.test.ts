@@ -18,6 +18,11 @@ describe('xl migrate phase lines (real output of xl 4.17 between two lab dom0s)'
     expect(phases).toEqual(['ready', 'saving', 'restored', 'transfer_complete', 'permission', 'permission', 'started', 'successful'])
   })
 
+  it('a receiver killed mid-stream (real output): ready seen, then the rollback line; never successful', () => {
+    const phases = fixture('migrate-receiver-killed.txt').split('\n').filter(Boolean).map(phaseOf).filter(Boolean)
+    expect(phases).toEqual(['saving', 'ready', 'failed'])
+  })
+
   it('the rollback line is the failure', () => {
     expect(phaseOf('Migration failed, resuming at sender.')).toBe('failed')
     expect(phaseOf('migration sender: Target reports successful startup.')).toBeUndefined()
