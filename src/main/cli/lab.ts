@@ -70,7 +70,9 @@ export function registerLabCommands(program: Command): void {
     .action((o: { hypervisor?: string }) =>
       withCore(async (core) => {
         const which = hypervisorFlag(o.hypervisor)
-        for (const h of which ? [which] : (['qemu', 'xen'] as const)) {
+        // Without a flag, the Xen lab only if this data dir brought one up (its namespace names are global).
+        const xenHere = core.services.xenLab.paths.readSettings() !== undefined
+        for (const h of which ? [which] : (['qemu', ...(xenHere ? ['xen' as const] : [])] as const)) {
           await runJob(core, 'demo.down', { hypervisor: h })
           console.log(`${h === 'xen' ? 'Xen demo lab' : 'Demo lab'} is down.`)
         }

@@ -76,7 +76,8 @@ export function LabsPage() {
           </article>
         ))}
       </section>
-      {labs.data && !labs.data.some((l) => l.kind === 'demo') && <DemoLabPanel />}
+      {labs.data && !labs.data.some((l) => l.kind === 'demo' && l.hypervisor === 'qemu') && <DemoLabPanel />}
+      {labs.data && !labs.data.some((l) => l.kind === 'demo' && l.hypervisor === 'xl') && <DemoLabPanel hypervisor="xen" />}
       <form className="card form" onSubmit={(e) => void create(e)} aria-label="Add a lab">
         <h2>Add a lab</h2>
         <label>
