@@ -7,6 +7,8 @@ import { debianMirror, parseDeb822, parseOneLine } from '../src/main/lab/xen/apt
 import { hostQemuArgv, XEN_ARGS } from '../src/main/lab/xen/host'
 import { planLab } from '../src/main/lab/plan'
 import * as xl from '../src/main/remote/xl'
+import { run } from '../src/main/lab/exec'
+import { isRunning } from '../src/main/lab/processes'
 
 const fixture = (f: string) => readFileSync(join(__dirname, 'fixtures', 'xl', f), 'utf8')
 
@@ -109,5 +111,20 @@ describe('Xen lab', () => {
     expect(arg('-initrd')).toMatch(/^\/c\/vmlinuz .*miglab\.name=mxt-n2 miglab\.ip=198\.19\.5\.12\/24,\/c\/initrd\.img$/)
     expect(argv).toContain('file=/c/dom0.img,if=virtio,format=raw,snapshot=on')
     expect(argv).toContain('tap,id=n0,ifname=x2,script=no,downscript=no')
+  })
+})
+
+describe('cancelling a local build step (debootstrap runs for minutes)', () => {
+  it('kills the command and what it started, and rejects with cancelled', async () => {
+    const abort = new AbortController()
+    const pidFile = `/tmp/miglab-cancel-${process.pid}`
+    const running = run(['sh', '-c', 'sleep 30 & echo $! > "$1"; wait', 'sh', pidFile], { signal: abort.signal })
+    const { pollUntil } = await import('../src/main/util/poll')
+    const { existsSync, readFileSync, rmSync } = await import('node:fs')
+    const child = await pollUntil(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() ? Number(readFileSync(pidFile, 'utf8')) : undefined), { timeoutMs: 5000 })
+    abort.abort()
+    await expect(running).rejects.toMatchObject({ code: 'cancelled' })
+    rmSync(pidFile, { force: true })
+    expect(await pollUntil(() => (isRunning(child!) ? undefined : true), { timeoutMs: 5000 })).toBe(true)
   })
 })

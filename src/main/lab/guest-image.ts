@@ -188,12 +188,12 @@ export function guestBuildSteps(inputs: GuestInputs, cacheDir: string): BuildSte
 }
 
 /** Runs the steps in order; `onStep` hears each label and the fraction done before it. */
-export async function runSteps(steps: BuildStep[], runner: StepRunner, onStep: (label: string, fraction: number) => void): Promise<void> {
+export async function runSteps(steps: BuildStep[], runner: StepRunner, onStep: (label: string, fraction: number) => void, signal?: AbortSignal): Promise<void> {
   for (const [i, step] of steps.entries()) {
     onStep(step.label, i / steps.length)
     if (step.kind === 'write') await runner.write(step.path, step.content, step.mode)
     else if (!step.creates || !(await runner.exists(step.creates))) {
-      await runner.run(step.argv, { cwd: step.cwd, stdinFile: step.stdinFile, stdoutFile: step.stdoutFile, timeoutMs: 300_000 })
+      await runner.run(step.argv, { cwd: step.cwd, stdinFile: step.stdinFile, stdoutFile: step.stdoutFile, timeoutMs: 300_000, ...(signal ? { signal } : {}) })
     }
   }
 }

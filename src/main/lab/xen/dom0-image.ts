@@ -190,7 +190,7 @@ function kernelRelease(rootfs: string): string {
  * The dom0 image for the current inputs: from the cache, or built on this host (~95 s). Older images
  * are dropped; the package cache stays, so a rebuild after a script change downloads nothing.
  */
-export async function ensureDom0Image(cacheDir: string, onStep: (label: string, fraction: number) => void, signal?: { checkCancelled(): void }): Promise<Dom0Image & { built: boolean }> {
+export async function ensureDom0Image(cacheDir: string, onStep: (label: string, fraction: number) => void, job?: { checkCancelled(): void; signal?: AbortSignal }): Promise<Dom0Image & { built: boolean }> {
   onStep('resolve the inputs (mirror, scripts)', 0)
   const inputs = await resolveDom0Inputs()
   const key = dom0CacheKey(inputs)
@@ -202,15 +202,15 @@ export async function ensureDom0Image(cacheDir: string, onStep: (label: string, 
   rmSync(work, { recursive: true, force: true })
   mkdirSync(out, { recursive: true })
   const stage = (lo: number, hi: number) => (label: string, f: number) => {
-    signal?.checkCancelled()
+    job?.checkCancelled()
     onStep(label, lo + (hi - lo) * f)
   }
   try {
-    await runSteps(bootstrapSteps(inputs, rootfs, cacheDir), localRunner, stage(0.02, 0.75))
+    await runSteps(bootstrapSteps(inputs, rootfs, cacheDir), localRunner, stage(0.02, 0.75), job?.signal)
     const release = kernelRelease(rootfs)
-    await runSteps(configureSteps(inputs, rootfs), localRunner, stage(0.75, 0.85))
-    await runSteps(domUSteps(inputs, rootfs, join(work, 'domu'), release), localRunner, stage(0.85, 0.9))
-    await runSteps(packSteps(rootfs, out, release, key), localRunner, stage(0.9, 1))
+    await runSteps(configureSteps(inputs, rootfs), localRunner, stage(0.75, 0.85), job?.signal)
+    await runSteps(domUSteps(inputs, rootfs, join(work, 'domu'), release), localRunner, stage(0.85, 0.9), job?.signal)
+    await runSteps(packSteps(rootfs, out, release, key), localRunner, stage(0.9, 1), job?.signal)
     for (const entry of readdirSync(cacheDir)) {
       const kept = [basename(out), basename(baseArchive(cacheDir, inputs))]
       if (/^xen-(dom0|build|base)-/.test(entry) && !kept.includes(entry)) rmSync(join(cacheDir, entry), { recursive: true, force: true })
