@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { domainConfig } from '../src/main/hypervisors/xen-xl/domain-config'
@@ -9,6 +9,7 @@ import { planLab } from '../src/main/lab/plan'
 import * as xl from '../src/main/remote/xl'
 import { run } from '../src/main/lab/exec'
 import { isRunning } from '../src/main/lab/processes'
+import { pollUntil } from '../src/main/util/poll'
 
 const fixture = (f: string) => readFileSync(join(__dirname, 'fixtures', 'xl', f), 'utf8')
 
@@ -119,8 +120,6 @@ describe('cancelling a local build step (debootstrap runs for minutes)', () => {
     const abort = new AbortController()
     const pidFile = `/tmp/miglab-cancel-${process.pid}`
     const running = run(['sh', '-c', 'sleep 30 & echo $! > "$1"; wait', 'sh', pidFile], { signal: abort.signal })
-    const { pollUntil } = await import('../src/main/util/poll')
-    const { existsSync, readFileSync, rmSync } = await import('node:fs')
     const child = await pollUntil(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() ? Number(readFileSync(pidFile, 'utf8')) : undefined), { timeoutMs: 5000 })
     abort.abort()
     await expect(running).rejects.toMatchObject({ code: 'cancelled' })
