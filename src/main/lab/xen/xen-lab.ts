@@ -23,7 +23,7 @@ import { checkDemoName, registerLab } from '../register'
 import { ensureKeyPair } from '../sshd'
 import { LabPaths } from '../state'
 import { canConnect } from '../tcp'
-import { DOMU_INITRD, DOMU_KERNEL, ensureDom0Image, type Dom0Image } from './dom0-image'
+import { DOMU_INITRD, DOMU_KERNEL, ensureDom0Image, XEN_VERSION, type Dom0Image } from './dom0-image'
 import { hostFiles, hostPublicKey, hostTap, runningHost, startHost, waitForHost, writeSeed } from './host'
 import { integrityGate, type GateResult } from './integrity'
 import { checkXenPrerequisites } from './prereqs'
@@ -157,7 +157,7 @@ export class XenLab {
       report.progress(0.8, `Registering lab "${XEN_LAB_NAME}" and pinning the dom0 host keys`)
       const lab = registerLab(this.options.labs, this.options.hostKeys, {
         name: XEN_LAB_NAME,
-        description: `Xen demo lab on this host: ${HOSTS} Xen ${'4.17'} hosts (QEMU TCG) on ${plan.subnet}, xl toolstack.`,
+        description: `Xen demo lab on this host: ${HOSTS} Xen ${XEN_VERSION} hosts (QEMU TCG) on ${plan.subnet}, xl toolstack.`,
         hypervisor: 'xl',
         clientKey: this.paths.clientKey,
         nodes: plan.nodes.map((n, i) => ({ name: n.name, ip: n.ip, hostKey: hostPublicKey(files[i]) })),
