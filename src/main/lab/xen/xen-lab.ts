@@ -244,6 +244,8 @@ export class XenLab {
 
   /** Kills the hosts' QEMUs (switch namespace members and pid files), removes the network and every run file. */
   private async teardown(): Promise<{ killed: number; namespaces: string[] }> {
+    // Connections to the dom0s end first: the pool would otherwise keep redialling hosts that are gone.
+    for (const n of this.options.labs.byName(XEN_LAB_NAME)?.nodes ?? []) await this.options.ssh.disconnect(nodeKey(n.id))
     const namespaces = labNamespaces(this.prefix)
     const pids = new Set<number>()
     for (const n of this.plan().nodes) {
