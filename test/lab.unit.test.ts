@@ -144,14 +144,20 @@ describe('guest image builder', () => {
     expect(cpio).toMatchObject({ argv: expect.arrayContaining(['newc']), stdinFile: expect.stringMatching(/files\.list$/) })
     expect(steps.at(-2)).toMatchObject({ kind: 'write', label: 'manifest' })
     expect(steps.at(-1)).toMatchObject({ kind: 'run', argv: ['rm', '-rf', expect.stringMatching(/^\/cache\/build-/)] })
-    const modules = steps.find((s) => s.label === 'copy virtio modules')
+    const modules = steps.find((s) => s.label === 'copy NIC modules')
     expect(modules?.kind === 'run' && modules.argv.filter((a) => a.endsWith('.ko'))).toHaveLength(8)
   })
 
   it('init reads every knob and prints the ready marker', () => {
     const init = readGuestSources().init
     for (const knob of ['lab.ip=', 'lab.dirty=', 'lab.echo=', 'MIGLAB-READY']) expect(init).toContain(knob)
-    expect(init).toMatch(/virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net/)
+    expect(init).toContain('/lib/modules/load-order')
+  })
+
+  it('the NIC modules are loaded in dependency order (virtio before virtio_ring fails)', () => {
+    const steps = guestBuildSteps(inputsFor(), '/cache')
+    const order = steps.find((s) => s.label === 'module load order')
+    expect(order?.kind === 'write' && order.content.trim().split('\n')).toEqual(['virtio_ring', 'virtio', 'virtio_pci_legacy_dev', 'virtio_pci_modern_dev', 'virtio_pci', 'failover', 'net_failover', 'virtio_net'])
   })
 })
 

@@ -194,7 +194,7 @@ describe('Xen driver through a stand-in NodeLink', () => {
     ])
     const { samples, events, hooks } = hooksFor()
     const out = await d.migrate('web-01', a, b, 'precopy', params, hooks)
-    expect(samples.map((s) => s.values['xen.progress'])).toEqual([0.3, 0.8, 1])
+    expect(samples.map((s) => s.values['xen.progress'])).toEqual([30, 80, 100])
     expect(events.filter((e) => e.kind === 'status').map((e) => e.data.status)).toEqual(['pending', 'success'])
     expect(events.find((e) => e.kind === 'task')?.data.task).toBe('task-uuid-1')
     expect(out.figures).toEqual({ total_ms: 4200 })

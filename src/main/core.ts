@@ -13,6 +13,8 @@ import { NodeClocks } from './hypervisors/node-clock'
 import { QemuDriver } from './hypervisors/qemu/driver'
 import { MigrationCa } from './security/migration-ca'
 import { XenDriver } from './hypervisors/xen/driver'
+import { XlDriver } from './hypervisors/xen-xl/driver'
+import { XenLab } from './lab/xen/xen-lab'
 import { JobManager } from './jobs/manager'
 import { DemoLab } from './lab/demo-lab'
 import { dbPathIn } from './paths'
@@ -40,6 +42,10 @@ export interface CoreOptions {
   secrets?: SecretStore
   /** Names the demo lab's namespaces; end-to-end runs use their own beside a user's lab. */
   demoPrefix?: string
+  /** Names the Xen demo lab's namespace and files (MIGLAB_XEN_PREFIX, else `mxen`). */
+  xenPrefix?: string
+  /** Where the Xen lab's dom0 image is cached (MIGLAB_XEN_CACHE_DIR, else under the data dir); tests share one. */
+  xenCacheDir?: string
 }
 
 export interface Core {
@@ -75,6 +81,7 @@ export function createCore(options: CoreOptions): Core {
   const ssh = new SshPool({ resolve: storedNodeTargets(nodes), secrets, trust: hostTrust })
   // Node clock offsets: measured once per node and minute, shared by the drivers and the runner's wire capture.
   const clocks = new NodeClocks()
+  const xl = new XlDriver()
   const services: Services = {
     dataDir: options.dataDir,
     door: options.door,
@@ -94,8 +101,17 @@ export function createCore(options: CoreOptions): Core {
     terminals: new TerminalManager(bus, sshShells(ssh, nodes), process.env.MIGLAB_TERMINAL_COALESCE !== '0'),
     transcripts: new TranscriptsRepo(db),
     clocks,
-    drivers: { qemu: new QemuDriver({ tls: new MigrationCa(options.dataDir), clocks }), xen: new XenDriver() },
+    drivers: { qemu: new QemuDriver({ tls: new MigrationCa(options.dataDir), clocks }), xen: new XenDriver(), xl },
     demoLab: new DemoLab({ dataDir: options.dataDir, labs, hostKeys, prefix: options.demoPrefix ?? (process.env.MIGLAB_DEMO_PREFIX || undefined) }),
+    xenLab: new XenLab({
+      dataDir: options.dataDir,
+      labs,
+      hostKeys,
+      ssh,
+      driver: xl,
+      prefix: options.xenPrefix ?? (process.env.MIGLAB_XEN_PREFIX || undefined),
+      cacheDir: options.xenCacheDir ?? (process.env.MIGLAB_XEN_CACHE_DIR || undefined),
+    }),
   }
   jobsRepo.markInterrupted()
   reconcileInterrupted(db, services.runs)

@@ -3,6 +3,7 @@ import type { HypervisorKind } from '../shared/domain'
 import type { EventBus } from './events'
 import type { HypervisorDriver } from './hypervisors/driver'
 import type { DemoLab } from './lab/demo-lab'
+import type { XenLab } from './lab/xen/xen-lab'
 import type { JobManager } from './jobs/manager'
 import type { Db } from './store/db'
 import type { HistoryRepo } from './store/history'
@@ -42,4 +43,6 @@ export interface Services {
   drivers: Record<HypervisorKind, HypervisorDriver>
   /** The demo lab on this machine (its prefix names its namespaces and /dev/shm folder). */
   demoLab: DemoLab
+  /** The Xen demo lab: two Xen hosts as QEMU TCG guests, driven with xl. */
+  xenLab: XenLab
 }

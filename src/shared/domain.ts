@@ -3,8 +3,18 @@
 export type LabKind = 'demo' | 'real'
 
 /** Which hypervisor driver runs a lab's VMs. */
-export const hypervisorKinds = ['qemu', 'xen'] as const
+export const hypervisorKinds = ['qemu', 'xen', 'xl'] as const
 export type HypervisorKind = (typeof hypervisorKinds)[number]
+
+/** How each driver is named wherever a lab's hypervisor is shown. */
+export const HYPERVISOR_NAMES: Record<HypervisorKind, string> = { qemu: 'QEMU/KVM', xen: 'XenServer/XCP-ng (xe)', xl: 'Xen (xl toolstack)' }
+
+/** What a user should know about each driver before choosing it. */
+export const HYPERVISOR_NOTES: Record<HypervisorKind, string> = {
+  qemu: 'QEMU through QMP over SSH; run against the demo lab in every test.',
+  xen: 'xe on each XenServer/XCP-ng host: contract-tested against a mock pool only, not run against a real pool.',
+  xl: 'xl on each Xen dom0 over SSH; run against the Xen demo lab (two Xen 4.17 hosts under QEMU).',
+}
 
 export interface Lab {
   id: number

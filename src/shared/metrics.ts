@@ -7,7 +7,8 @@
 export type Unit = 'ms' | 'bytes' | 'count' | 'flag'
 /** Who measured it: the hypervisor, MigLab's own probe (a client's view), the nodes' NICs, or MigLab's clock. */
 export type Side = 'hypervisor' | 'client' | 'nodes' | 'miglab'
-export type DriverKind = 'qemu' | 'xen'
+/** qemu (QMP), xen (XenServer/XCP-ng through xe), xl (Xen Project's xl toolstack). */
+export type DriverKind = 'qemu' | 'xen' | 'xl'
 
 export interface MetricDef {
   key: string
@@ -23,13 +24,16 @@ export interface MetricDef {
   headline?: boolean
 }
 
-const ALL: readonly DriverKind[] = ['qemu', 'xen']
+const ALL: readonly DriverKind[] = ['qemu', 'xen', 'xl']
 
 export const METRICS: readonly MetricDef[] = [
   { key: 'qemu_downtime_ms', label: 'Hypervisor downtime', short: 'QEMU downtime', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: "QEMU's own figure (whole ms: 0 means under 1 ms)", headline: true },
   { key: 'stop_resume_ms', label: 'STOP → RESUME', short: 'STOP→RESUME', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: 'QMP events, source stop to destination resume, on one timeline', headline: true },
   { key: 'probe_gap_ms', label: 'Client-observed gap', short: 'client gap', unit: 'ms', side: 'client', drivers: ALL, source: 'external UDP probe: silence across the switchover, last reply before STOP → first after RESUME', headline: true },
-  { key: 'total_ms', label: 'Total migration time', short: 'total', unit: 'ms', side: 'hypervisor', drivers: ALL, source: "the hypervisor's total time (QEMU total-time; xapi task created → finished)", headline: true },
+  { key: 'total_ms', label: 'Total migration time', short: 'total', unit: 'ms', side: 'hypervisor', drivers: ALL, source: "the hypervisor's total time (QEMU total-time; xapi task created → finished; xl migrate started → its \"Migration successful\" line)", headline: true },
+  { key: 'xl_stream_ms', label: 'xl phases: memory stream', short: 'xl stream', unit: 'ms', side: 'hypervisor', drivers: ['xl'], source: 'xl migrate\'s lines as they arrived: "Ready to receive domain" → "Restore successful" (the domain\'s memory sent and restored)' },
+  { key: 'xl_attach_ms', label: 'xl phases: device attach', short: 'xl attach', unit: 'ms', side: 'hypervisor', drivers: ['xl'], source: 'xl migrate\'s lines as they arrived: "Restore successful" → "Transfer complete" (devices attached on the target, mostly the vif-bridge script)' },
+  { key: 'xl_start_ms', label: 'xl phases: permission and start', short: 'xl start', unit: 'ms', side: 'hypervisor', drivers: ['xl'], source: 'xl migrate\'s lines as they arrived: "Transfer complete" → "Domain started successfully" on the target' },
   { key: 'transferred_bytes', label: 'Data sent', short: 'sent', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'], source: "the hypervisor's migration-stream counter", headline: true },
   { key: 'passes', label: 'Passes', short: 'passes', unit: 'count', side: 'hypervisor', drivers: ['qemu'], source: 'dirty-memory sync rounds' },
   { key: 'setup_ms', label: 'Setup time', short: 'setup', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: "the hypervisor's setup phase" },

@@ -23,32 +23,59 @@ function printStatus(s: DemoLabStatus): void {
   for (const p of s.problems) console.log(`  ! ${printable(p)}`)
 }
 
-/** `miglab lab up --demo | down | status`: the demo lab from the command line, through the same core. */
+/** `--hypervisor qemu|xen`: which demo lab a command acts on. */
+function hypervisorFlag(value: string | undefined): 'qemu' | 'xen' | undefined {
+  if (value === undefined) return undefined
+  if (value === 'qemu' || value === 'xen') return value
+  throw new MigLabError('invalid_input', `--hypervisor must be qemu or xen, not ${JSON.stringify(value)}.`, { hint: 'miglab lab up --demo --hypervisor xen' })
+}
+
+/** `miglab lab up --demo [--hypervisor xen] | down | status`: the demo labs from the command line, through the same core. */
 export function registerLabCommands(program: Command): void {
-  const lab = program.command('lab').description('the labs MigLab knows; the demo lab: lab nodes as network namespaces on this Linux host (root)')
+  const lab = program.command('lab').description('the labs MigLab knows; the demo labs: QEMU nodes as network namespaces, or two Xen hosts as QEMU guests, on this Linux host (root)')
   lab
     .command('up')
-    .description('build or repair the demo lab (idempotent)')
-    .option('--demo', 'the demo lab on this host (the only kind the CLI brings up)')
-    .option('--nodes <n>', 'number of nodes, 1..8 (default: as before, else 2)')
-    .option('--subnet <cidr>', 'IPv4 subnet (default: as before, else 198.18.0.0/24)')
-    .action(async (o: { demo?: boolean; nodes?: string; subnet?: string }) => {
+    .description('build or repair a demo lab (idempotent)')
+    .option('--demo', 'a demo lab on this host (the only kind the CLI brings up)')
+    .option('--hypervisor <kind>', 'qemu (default): namespace nodes; xen: two Xen 4.17 hosts with xl (dom0 image built once, ~2 min)')
+    .option('--nodes <n>', 'number of nodes, 1..8 (QEMU lab; default: as before, else 2)')
+    .option('--subnet <cidr>', 'IPv4 subnet (default: as before, else 198.18.0.0/24 for QEMU, 198.18.1.0/24 for Xen)')
+    .action(async (o: { demo?: boolean; nodes?: string; subnet?: string; hypervisor?: string }) => {
       if (!o.demo) throw new MigLabError('invalid_input', 'Only the demo lab can be brought up from the CLI.', { hint: 'miglab lab up --demo' })
-      const input = { ...(o.nodes !== undefined ? { nodes: numberFlag('--nodes', o.nodes) } : {}), ...(o.subnet !== undefined ? { subnet: o.subnet } : {}) }
+      const hypervisor = hypervisorFlag(o.hypervisor)
+      const input = {
+        ...(o.nodes !== undefined ? { nodes: numberFlag('--nodes', o.nodes) } : {}),
+        ...(o.subnet !== undefined ? { subnet: o.subnet } : {}),
+        ...(hypervisor ? { hypervisor } : {}),
+      }
       await withCore(async (core) => {
         const job = await runJob(core, 'demo.up', input)
-        const r = job.result as { elapsedMs: number; guestImage: { built: boolean } }
-        console.log(`Up in ${(r.elapsedMs / 1000).toFixed(1)} s (guest image ${r.guestImage.built ? 'built' : 'from cache'}).`)
-        printStatus(await call<DemoLabStatus>(core, 'demo.status', {}))
+        if (hypervisor === 'xen') {
+          const r = job.result as { elapsedMs: number; bootMs: number; dom0Image: { built: boolean; buildMs: number }; gate: { bytes: number; hosts: { node: string; ms: number }[] } }
+          console.log(
+            `Up in ${(r.elapsedMs / 1000).toFixed(1)} s (dom0 image ${r.dom0Image.built ? `built in ${(r.dom0Image.buildMs / 1000).toFixed(1)} s` : 'from cache'}, hosts booted in ${(r.bootMs / 1000).toFixed(1)} s; ` +
+              `integrity check passed: ${r.gate.bytes / 1048576} MiB into ${r.gate.hosts.map((h) => `${h.node} in ${(h.ms / 1000).toFixed(1)} s`).join(', ')} with a guest running).`,
+          )
+        } else {
+          const r = job.result as { elapsedMs: number; guestImage: { built: boolean } }
+          console.log(`Up in ${(r.elapsedMs / 1000).toFixed(1)} s (guest image ${r.guestImage.built ? 'built' : 'from cache'}).`)
+        }
+        printStatus(await call<DemoLabStatus>(core, 'demo.status', hypervisor ? { hypervisor } : {}))
       })
     })
   lab
     .command('down')
-    .description('remove every namespace, link, process and shared-memory file of the demo lab')
-    .action(() =>
+    .description('remove every namespace, link, process and file a demo lab made (both labs unless --hypervisor says which)')
+    .option('--hypervisor <kind>', 'qemu or xen')
+    .action((o: { hypervisor?: string }) =>
       withCore(async (core) => {
-        await runJob(core, 'demo.down', {})
-        console.log('Demo lab is down.')
+        const which = hypervisorFlag(o.hypervisor)
+        // Without a flag, the Xen lab only if this data dir brought one up (its namespace names are global).
+        const xenHere = core.services.xenLab.paths.readSettings() !== undefined
+        for (const h of which ? [which] : (['qemu', ...(xenHere ? ['xen' as const] : [])] as const)) {
+          await runJob(core, 'demo.down', { hypervisor: h })
+          console.log(`${h === 'xen' ? 'Xen demo lab' : 'Demo lab'} is down.`)
+        }
       }),
     )
   lab
@@ -65,11 +92,13 @@ export function registerLabCommands(program: Command): void {
     )
   lab
     .command('status')
-    .description('nodes, addresses, namespaces and reachability of the demo lab')
+    .description('nodes, addresses, namespaces and reachability of a demo lab')
+    .option('--hypervisor <kind>', 'qemu (default) or xen')
     .option('--json', 'machine-readable output')
-    .action((o: { json?: boolean }) =>
+    .action((o: { json?: boolean; hypervisor?: string }) =>
       withCore(async (core) => {
-        const status = await call<DemoLabStatus>(core, 'demo.status', {})
+        const which = hypervisorFlag(o.hypervisor)
+        const status = await call<DemoLabStatus>(core, 'demo.status', which ? { hypervisor: which } : {})
         if (o.json) console.log(JSON.stringify(status, null, 2))
         else printStatus(status)
       }),

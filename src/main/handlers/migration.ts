@@ -76,7 +76,8 @@ export function migrationHandlers(s: Services): MigrationHandlers {
   }
   const writer = new RunWriter(s.db)
   // The demo lab's guest needs no setup: its definition comes from the lab's plan and cached image.
-  const demoGuest = async () => demoVmSpec(s.demoLab.plan(), await ensureGuestImage(s.demoLab.paths.cacheDir, () => undefined))
+  // The Xen lab's guest boots from files inside each dom0 (baked into its image).
+  const demoGuest = async (l: Lab) => (l.hypervisor === 'xl' ? s.xenLab.vmSpec() : demoVmSpec(s.demoLab.plan(), await ensureGuestImage(s.demoLab.paths.cacheDir, () => undefined)))
 
   return {
     'vms.list': async ({ labId }) => {
@@ -94,7 +95,7 @@ export function migrationHandlers(s: Services): MigrationHandlers {
       if (!(l.kind === 'demo' && vm === DEMO_VM)) {
         throw new MigLabError('vm_unknown', `MigLab has no definition for VM "${vm}" in lab ${l.name}.`, { hint: `Only the demo lab's "${DEMO_VM}" can be started from MigLab; start other VMs on the node.` })
       }
-      const v = await driverFor(l).start(target, await demoGuest())
+      const v = await driverFor(l).start(target, await demoGuest(l))
       return toVmInfo(v)
     },
 
@@ -126,7 +127,7 @@ export function migrationHandlers(s: Services): MigrationHandlers {
         if (!sup?.supported) throw new MigLabError('strategy_unsupported', `Strategy ${id} cannot run between ${from.name} and ${to.name}: ${sup?.reason ?? 'unknown strategy'}`, { strategy: id })
       }
       const running = (await driver.listVms([from, to])).find((v) => v.spec.name === input.vm)?.spec
-      const vm = running ?? (l.kind === 'demo' && input.vm === DEMO_VM ? await demoGuest() : undefined)
+      const vm = running ?? (l.kind === 'demo' && input.vm === DEMO_VM ? await demoGuest(l) : undefined)
       if (!vm) {
         throw new MigLabError('vm_not_found', `VM "${input.vm}" runs on neither ${from.name} nor ${to.name}.`, {
           hint: 'Start the VM on one of the nodes first; MigLab reboots it from its definition for each run.',

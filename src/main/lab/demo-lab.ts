@@ -23,6 +23,8 @@ import { canConnect, waitForPort } from './tcp'
 export interface StepReporter {
   progress(fraction: number, step: string): void
   checkCancelled(): void
+  /** Aborts waits inside a step (a job's cancel). */
+  readonly signal?: AbortSignal
 }
 
 export interface DemoLabOptions {

@@ -12,6 +12,8 @@ export interface RunOptions {
   timeoutMs?: number
   /** Resolve with the exit code instead of throwing when the command fails. */
   allowFailure?: boolean
+  /** Cancel kills the command and everything it started (its own process group), and rejects with `cancelled`. */
+  signal?: AbortSignal
 }
 
 export interface RunResult {
@@ -31,7 +33,18 @@ export function run(argv: readonly string[], options: RunOptions = {}): Promise<
   const stdin = options.stdinFile ? openSync(options.stdinFile, 'r') : 'ignore'
   const stdout = options.stdoutFile ? openSync(options.stdoutFile, 'w') : 'pipe'
   return new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(file, args, { cwd: options.cwd, stdio: [stdin, stdout, 'pipe'] })
+    if (options.signal?.aborted) return reject(new MigLabError('cancelled', `Cancelled before ${file} started.`))
+    const child = spawn(file, args, { cwd: options.cwd, stdio: [stdin, stdout, 'pipe'], detached: options.signal !== undefined })
+    let cancelled = false
+    const onAbort = () => {
+      cancelled = true
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        child.kill('SIGKILL')
+      }
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true })
     let out = ''
     let err = ''
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
@@ -45,6 +58,8 @@ export function run(argv: readonly string[], options: RunOptions = {}): Promise<
     })
     child.on('close', (code, signal) => {
       clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
+      if (cancelled) return reject(new MigLabError('cancelled', `Cancelled: ${displayCommand(argv.slice(0, 3))} was stopped.`, { command: displayCommand(argv) }))
       const result = { code: code ?? -1, stdout: out, stderr: err }
       if (code === 0 || options.allowFailure) resolve(result)
       else fail(`${displayCommand(argv.slice(0, 5))}${argv.length > 5 ? ' …' : ''} failed (${signal ? `killed by ${signal}` : `exit ${code}`}).`)

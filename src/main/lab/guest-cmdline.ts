@@ -11,6 +11,8 @@ export interface GuestKnobs {
   echoPort?: number
   /** A shell command the guest runs in the background (the custom workload). */
   run?: string
+  /** The console device: ttyS0 under QEMU (default), hvc0 for a Xen PV guest. */
+  console?: 'ttyS0' | 'hvc0'
 }
 
 /** Base64 keeps a custom command's spaces and quotes out of the kernel's own argument splitting. */
@@ -26,7 +28,7 @@ const positiveInt = (n: number) => Number.isInteger(n) && n > 0
  */
 export function guestCmdline(knobs: GuestKnobs): string {
   if (!/\//.test(knobs.ip) || !parseIpv4Cidr(knobs.ip)) throw new MigLabError('bad_guest_knob', `lab.ip must be ADDRESS/LENGTH, got "${knobs.ip}".`)
-  const parts = ['console=ttyS0', 'panic=-1', 'quiet', `lab.ip=${knobs.ip}`]
+  const parts = [`console=${knobs.console ?? 'ttyS0'}`, 'panic=-1', 'quiet', `lab.ip=${knobs.ip}`]
   if (knobs.dirty) {
     const { sizeMiB, rateMiBps } = knobs.dirty
     if (!positiveInt(sizeMiB) || !Number.isInteger(rateMiBps) || rateMiBps < 0) {

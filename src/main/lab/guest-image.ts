@@ -6,7 +6,7 @@ import { run, type RunOptions, type RunResult } from './exec'
 import { guestResourcesDir } from './resources'
 
 /** Bump when the build steps change in a way the inputs do not show. */
-const BUILDER_VERSION = 1
+const BUILDER_VERSION = 2
 const KERNEL_META_PACKAGE = 'linux-image-cloud-amd64'
 /** In load order: this kernel has no modules.dep, and virtio before virtio_ring fails. */
 export const GUEST_MODULES = [
@@ -105,51 +105,37 @@ export function guestCacheKey(inputs: GuestInputs): string {
 
 export const imageDir = (cacheDir: string, key: string): string => join(cacheDir, `guest-${key}`)
 
-/** The build as a list of steps: kernel from its Debian package, busybox initramfs, static workloads. */
-export function guestBuildSteps(inputs: GuestInputs, cacheDir: string): BuildStep[] {
-  const key = guestCacheKey(inputs)
-  const debs = join(cacheDir, 'debs')
-  const deb = join(debs, inputs.kernel.debFile)
-  const work = join(cacheDir, `build-${key}`)
+/** What goes into a guest initramfs: busybox, init, the NIC modules (in load order), the static workloads. */
+export interface InitramfsParts {
+  /** Scratch folder: sources, file list and the uncompressed archive. */
+  work: string
+  /** The gzip'd initramfs to write. */
+  out: string
+  /** Module name and the .ko to copy, dependencies first (the guest has no modules.dep). */
+  modules: readonly (readonly [string, string])[]
+  busybox: string
+  sources: GuestInputs['sources']
+}
+
+/** The initramfs build shared by the QEMU guest (virtio) and the Xen domU (xen-netfront). */
+export function initramfsSteps(parts: InitramfsParts): BuildStep[] {
+  const { work, out, modules, busybox, sources } = parts
   const rootfs = join(work, 'root')
-  const out = imageDir(cacheDir, key)
-  const kernelTree = join(work, 'kernel')
-  const modulesDir = join(kernelTree, 'lib', 'modules', inputs.kernel.release, 'kernel')
   const dirs = ['bin', 'dev', 'proc', 'sys', 'tmp', 'lib', 'lib/modules']
-  const files = [
-    'bin/busybox',
-    'bin/dirty',
-    'bin/udp-echo',
-    'dev/console',
-    'init',
-    ...GUEST_MODULES.map(([m]) => `lib/modules/${m}.ko`),
-  ]
+  const files = ['bin/busybox', 'bin/dirty', 'bin/udp-echo', 'dev/console', 'init', 'lib/modules/load-order', ...modules.map(([m]) => `lib/modules/${m}.ko`)]
   const compile = (name: 'dirty' | 'udp-echo'): BuildStep => ({
     kind: 'run',
     label: `compile ${name}`,
     argv: ['gcc', '-static', '-O2', '-s', '-o', join(rootfs, 'bin', name), join(work, `${name}.c`)],
   })
   return [
-    { kind: 'run', label: 'prepare folders', argv: ['mkdir', '-p', debs, out, kernelTree, ...dirs.map((d) => join(rootfs, d))] },
-    {
-      kind: 'run',
-      label: `download ${inputs.kernel.name}`,
-      // apt's sandbox user cannot write to a root-owned cache folder; the download is verified by apt all the same.
-      argv: ['apt-get', 'download', '-q', '-o', 'APT::Sandbox::User=root', `${inputs.kernel.name}=${inputs.kernel.version}`],
-      cwd: debs,
-      creates: deb,
-    },
-    { kind: 'run', label: 'unpack the kernel package', argv: ['dpkg', '-x', deb, kernelTree] },
-    { kind: 'run', label: 'copy vmlinuz', argv: ['cp', join(kernelTree, 'boot', `vmlinuz-${inputs.kernel.release}`), join(out, 'vmlinuz')] },
-    {
-      kind: 'run',
-      label: 'copy virtio modules',
-      argv: ['cp', ...GUEST_MODULES.map(([m, dir]) => join(modulesDir, dir, `${m}.ko`)), join(rootfs, 'lib', 'modules')],
-    },
-    { kind: 'run', label: 'copy busybox', argv: ['cp', inputs.busybox, join(rootfs, 'bin', 'busybox')] },
-    { kind: 'write', label: 'write init', path: join(rootfs, 'init'), content: inputs.sources.init, mode: 0o755 },
-    { kind: 'write', label: 'write dirty.c', path: join(work, 'dirty.c'), content: inputs.sources['dirty.c'] },
-    { kind: 'write', label: 'write udp-echo.c', path: join(work, 'udp-echo.c'), content: inputs.sources['udp-echo.c'] },
+    { kind: 'run', label: 'prepare the initramfs folders', argv: ['mkdir', '-p', ...dirs.map((d) => join(rootfs, d))] },
+    { kind: 'run', label: 'copy NIC modules', argv: ['cp', ...modules.map(([, ko]) => ko), join(rootfs, 'lib', 'modules')] },
+    { kind: 'run', label: 'copy busybox', argv: ['cp', busybox, join(rootfs, 'bin', 'busybox')] },
+    { kind: 'write', label: 'write init', path: join(rootfs, 'init'), content: sources.init, mode: 0o755 },
+    { kind: 'write', label: 'module load order', path: join(rootfs, 'lib', 'modules', 'load-order'), content: modules.map(([m]) => m).join('\n') + '\n' },
+    { kind: 'write', label: 'write dirty.c', path: join(work, 'dirty.c'), content: sources['dirty.c'] },
+    { kind: 'write', label: 'write udp-echo.c', path: join(work, 'udp-echo.c'), content: sources['udp-echo.c'] },
     compile('dirty'),
     compile('udp-echo'),
     // The kernel opens /dev/console before init runs (devtmpfs is not mounted yet).
@@ -163,7 +149,38 @@ export function guestBuildSteps(inputs: GuestInputs, cacheDir: string): BuildSte
       stdinFile: join(work, 'files.list'),
       stdoutFile: join(work, 'initramfs.cpio'),
     },
-    { kind: 'run', label: 'compress the initramfs', argv: ['gzip', '-n', '-9', '-c', join(work, 'initramfs.cpio')], stdoutFile: join(out, 'initramfs.gz') },
+    { kind: 'run', label: 'compress the initramfs', argv: ['gzip', '-n', '-9', '-c', join(work, 'initramfs.cpio')], stdoutFile: out },
+  ]
+}
+
+/** The build as a list of steps: kernel from its Debian package, busybox initramfs, static workloads. */
+export function guestBuildSteps(inputs: GuestInputs, cacheDir: string): BuildStep[] {
+  const key = guestCacheKey(inputs)
+  const debs = join(cacheDir, 'debs')
+  const deb = join(debs, inputs.kernel.debFile)
+  const work = join(cacheDir, `build-${key}`)
+  const out = imageDir(cacheDir, key)
+  const kernelTree = join(work, 'kernel')
+  const modulesDir = join(kernelTree, 'lib', 'modules', inputs.kernel.release, 'kernel')
+  return [
+    { kind: 'run', label: 'prepare folders', argv: ['mkdir', '-p', debs, out, kernelTree] },
+    {
+      kind: 'run',
+      label: `download ${inputs.kernel.name}`,
+      // apt's sandbox user cannot write to a root-owned cache folder; the download is verified by apt all the same.
+      argv: ['apt-get', 'download', '-q', '-o', 'APT::Sandbox::User=root', `${inputs.kernel.name}=${inputs.kernel.version}`],
+      cwd: debs,
+      creates: deb,
+    },
+    { kind: 'run', label: 'unpack the kernel package', argv: ['dpkg', '-x', deb, kernelTree] },
+    { kind: 'run', label: 'copy vmlinuz', argv: ['cp', join(kernelTree, 'boot', `vmlinuz-${inputs.kernel.release}`), join(out, 'vmlinuz')] },
+    ...initramfsSteps({
+      work,
+      out: join(out, 'initramfs.gz'),
+      modules: GUEST_MODULES.map(([m, dir]) => [m, join(modulesDir, dir, `${m}.ko`)] as const),
+      busybox: inputs.busybox,
+      sources: inputs.sources,
+    }),
     // Written last: its presence is what marks the cache entry complete.
     { kind: 'write', label: 'manifest', path: join(out, 'manifest.json'), content: JSON.stringify({ key, kernel: inputs.kernel, gcc: inputs.gccVersion }, null, 2) },
     { kind: 'run', label: 'clean up', argv: ['rm', '-rf', work] },
@@ -171,12 +188,12 @@ export function guestBuildSteps(inputs: GuestInputs, cacheDir: string): BuildSte
 }
 
 /** Runs the steps in order; `onStep` hears each label and the fraction done before it. */
-export async function runSteps(steps: BuildStep[], runner: StepRunner, onStep: (label: string, fraction: number) => void): Promise<void> {
+export async function runSteps(steps: BuildStep[], runner: StepRunner, onStep: (label: string, fraction: number) => void, signal?: AbortSignal): Promise<void> {
   for (const [i, step] of steps.entries()) {
     onStep(step.label, i / steps.length)
     if (step.kind === 'write') await runner.write(step.path, step.content, step.mode)
     else if (!step.creates || !(await runner.exists(step.creates))) {
-      await runner.run(step.argv, { cwd: step.cwd, stdinFile: step.stdinFile, stdoutFile: step.stdoutFile, timeoutMs: 300_000 })
+      await runner.run(step.argv, { cwd: step.cwd, stdinFile: step.stdinFile, stdoutFile: step.stdoutFile, timeoutMs: 300_000, ...(signal ? { signal } : {}) })
     }
   }
 }

@@ -42,20 +42,13 @@ export async function checkSubnetFree(plan: LabPlan): Promise<void> {
 
 const bridge = (ns: string) => ip(ns, 'link', 'add', BRIDGE, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0')
 
-/**
- * Creates whatever part of the lab's network is missing and leaves the rest alone, so it both builds
- * and repairs. A veth whose peer vanished (its namespace was deleted) is recreated as a pair.
- */
-export async function ensureNetwork(plan: LabPlan, onStep: (step: string) => void): Promise<void> {
-  const existing = new Set(listNamespaces())
+/** The lab's switch: its namespace, bridge, and the management link from MigLab's own namespace. Repairs what is missing. */
+export async function ensureSwitch(plan: LabPlan, onStep: (step: string) => void): Promise<void> {
   const sw = plan.switchNamespace
-  for (const ns of [sw, ...plan.nodes.map((n) => n.namespace)]) {
-    if (!existing.has(ns)) await run(['ip', 'netns', 'add', ns])
-    await ip(ns, 'link', 'set', 'lo', 'up')
-  }
-
+  if (!listNamespaces().includes(sw)) await run(['ip', 'netns', 'add', sw])
+  await ip(sw, 'link', 'set', 'lo', 'up')
   onStep(`switch ${sw} and management link ${plan.managementLink}`)
-  let swLinks = await linkNames(sw)
+  const swLinks = await linkNames(sw)
   if (!swLinks.has(BRIDGE)) await bridge(sw)
   await ip(sw, 'link', 'set', BRIDGE, 'up')
   const rootHasMgmt = await linkExists(plan.managementLink)
@@ -67,8 +60,28 @@ export async function ensureNetwork(plan: LabPlan, onStep: (step: string) => voi
   await ip(sw, 'link', 'set', MGMT_PEER, 'master', BRIDGE, 'up')
   await ip(undefined, 'addr', 'replace', `${plan.managementIp}/${plan.prefixLength}`, 'dev', plan.managementLink)
   await ip(undefined, 'link', 'set', plan.managementLink, 'up')
+}
 
-  swLinks = await linkNames(sw)
+/** A persistent tap on the switch bridge, for a process that runs in the switch namespace (a Xen host's QEMU). */
+export async function ensureSwitchTap(plan: LabPlan, tap: string): Promise<void> {
+  const sw = plan.switchNamespace
+  if (!(await linkExists(tap, sw))) await ip(sw, 'tuntap', 'add', 'dev', tap, 'mode', 'tap')
+  await ip(sw, 'link', 'set', tap, 'master', BRIDGE, 'up')
+}
+
+/**
+ * Creates whatever part of the lab's network is missing and leaves the rest alone, so it both builds
+ * and repairs. A veth whose peer vanished (its namespace was deleted) is recreated as a pair.
+ */
+export async function ensureNetwork(plan: LabPlan, onStep: (step: string) => void): Promise<void> {
+  const existing = new Set(listNamespaces())
+  for (const ns of plan.nodes.map((n) => n.namespace)) {
+    if (!existing.has(ns)) await run(['ip', 'netns', 'add', ns])
+    await ip(ns, 'link', 'set', 'lo', 'up')
+  }
+  await ensureSwitch(plan, onStep)
+  const sw = plan.switchNamespace
+  const swLinks = await linkNames(sw)
   for (const node of plan.nodes) {
     onStep(`links of ${node.name}`)
     const ns = node.namespace

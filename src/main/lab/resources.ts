@@ -20,3 +20,5 @@ export function resourcePath(relative: string): string {
 
 /** The shipped `resources/guest` folder. */
 export const guestResourcesDir = (): string => dirname(resourcePath('guest/init'))
+/** The shipped `resources/xen` folder (the Xen lab's dom0 scripts). */
+export const xenResourcesDir = (): string => dirname(resourcePath('xen/sysinit'))

@@ -68,7 +68,8 @@ export async function runXenMigration(d: XenDriver, vm: string, from: NodeLink, 
     if (record) {
       last = record
       const progress = Number(record.progress)
-      if (Number.isFinite(progress)) hooks.onSample?.({ tMs: clock(), values: { 'xen.progress': progress } })
+      // xapi's progress is a 0–1 float; the series is declared in percent.
+      if (Number.isFinite(progress)) hooks.onSample?.({ tMs: clock(), values: { 'xen.progress': progress * 100 } })
       if (record.status !== status) {
         status = record.status
         emit('status', { task, status })

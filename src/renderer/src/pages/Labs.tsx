@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react'
-import type { HypervisorKind } from '../../../shared/domain'
+import { HYPERVISOR_NAMES, HYPERVISOR_NOTES, hypervisorKinds, type HypervisorKind } from '../../../shared/domain'
 import type { ApiError } from '../../../shared/errors'
 import { asApiError, useApi, useCall } from '../api'
 import { ErrorBox } from '../ErrorBox'
@@ -61,7 +61,7 @@ export function LabsPage() {
                 </a>
               </h2>
               <span className={`badge ${lab.kind}`}>
-                {lab.kind === 'demo' ? 'demo lab' : 'lab'} · {lab.hypervisor === 'xen' ? 'XenServer' : 'QEMU'}
+                {lab.kind === 'demo' ? 'demo lab' : 'lab'} · {HYPERVISOR_NAMES[lab.hypervisor]}
               </span>
             </header>
             {lab.description && <p>{lab.description}</p>}
@@ -76,7 +76,8 @@ export function LabsPage() {
           </article>
         ))}
       </section>
-      {labs.data && !labs.data.some((l) => l.kind === 'demo') && <DemoLabPanel />}
+      {labs.data && !labs.data.some((l) => l.kind === 'demo' && l.hypervisor === 'qemu') && <DemoLabPanel />}
+      {labs.data && !labs.data.some((l) => l.kind === 'demo' && l.hypervisor === 'xl') && <DemoLabPanel hypervisor="xen" />}
       <form className="card form" onSubmit={(e) => void create(e)} aria-label="Add a lab">
         <h2>Add a lab</h2>
         <label>
@@ -90,9 +91,13 @@ export function LabsPage() {
         <label>
           Hypervisor
           <select value={hypervisor} onChange={(e) => setHypervisor(e.target.value as HypervisorKind)}>
-            <option value="qemu">QEMU/KVM</option>
-            <option value="xen">XenServer/XCP-ng</option>
+            {hypervisorKinds.map((k) => (
+              <option key={k} value={k}>
+                {HYPERVISOR_NAMES[k]}
+              </option>
+            ))}
           </select>
+          <span className="muted small">{HYPERVISOR_NOTES[hypervisor]}</span>
         </label>
         {error && <ErrorBox error={error} fields={{ name: 'Name', description: 'Description', hypervisor: 'Hypervisor' }} />}
         <div className="actions">
