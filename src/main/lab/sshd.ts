@@ -32,6 +32,8 @@ export const hostKeyFile = (paths: LabPaths, node: NodePlan): string => join(pat
 const configFile = (paths: LabPaths, node: NodePlan) => join(paths.nodeDir(node.name), 'sshd_config')
 const pidFile = (paths: LabPaths, node: NodePlan) => join(paths.nodeDir(node.name), 'sshd.pid')
 const logFile = (paths: LabPaths, node: NodePlan) => join(paths.nodeDir(node.name), 'sshd.log')
+/** The node's own ~/.ssh (mounted over root's in its namespace): MPI's keys and pinned host keys live there. */
+export const nodeSshDir = (paths: LabPaths, node: NodePlan): string => join(paths.nodeDir(node.name), 'dot-ssh')
 
 const q = (path: string) => `"${path}"`
 
@@ -42,7 +44,9 @@ export function sshdConfig(paths: LabPaths, node: NodePlan): string {
     `ListenAddress ${node.ip}:22`,
     `HostKey ${q(hostKeyFile(paths, node))}`,
     `PidFile ${q(pidFile(paths, node))}`,
-    `AuthorizedKeysFile ${q(authorizedKeysFile(paths))}`,
+    // The lab's key for MigLab; the node's own list for keys other nodes authorise (the MPI wizard's).
+    `AuthorizedKeysFile ${q(authorizedKeysFile(paths))} .ssh/authorized_keys`,
+    `# Guest RAM folder private to this node (a tmpfs in its mount namespace): ${paths.ramDir}`,
     'PermitRootLogin prohibit-password',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
@@ -77,11 +81,14 @@ export async function ensureSshd(paths: LabPaths, node: NodePlan, tools: { sshd:
   if (pid && !configChanged && inNetns(pid, node.namespace)) return { started: false }
   if (pid) await killAll([pid])
   mkdirSync('/run/sshd', { recursive: true }) // sshd's privilege-separation directory
-  // unshare --uts gives each node its own hostname, --mount its own view of files: this machine's
-  // ~root/.bashrc is hidden there (bash sources it for every SSH command; a pyenv init in it cost
-  // ~300 ms per command, most of a run's overhead). The script is constant, the values its arguments.
+  mkdirSync(nodeSshDir(paths, node), { recursive: true, mode: 0o700 })
+  // unshare --uts gives each node its own hostname, --mount its own view of files (private
+  // propagation: nothing mounted there reaches this machine or another node): this machine's
+  // ~root/.bashrc is hidden (bash sources it for every SSH command; a pyenv init in it cost ~300 ms
+  // per command), ~root/.ssh is the node's own, and a fresh tmpfs over the lab's RAM folder is the
+  // node's own memory for guest RAM. The script is constant, the values its arguments.
   const launched = await spawnDaemon(
-    ['ip', 'netns', 'exec', node.namespace, 'unshare', '--uts', '--mount', 'sh', '-c', NODE_INIT, 'miglab-node', node.name, tools.sshd, configFile(paths, node)],
+    ['ip', 'netns', 'exec', node.namespace, 'unshare', '--uts', '--mount', '--propagation', 'private', 'sh', '-c', NODE_INIT, 'miglab-node', node.name, tools.sshd, configFile(paths, node), paths.ramDir, nodeSshDir(paths, node)],
     logFile(paths, node),
   )
   writeFileSync(pidFile(paths, node), `${launched}\n`)
@@ -89,6 +96,8 @@ export async function ensureSshd(paths: LabPaths, node: NodePlan, tools: { sshd:
 }
 
 const NODE_INIT = `for f in ~root/.bashrc; do [ -f "$f" ] && mount --bind /dev/null "$f"; done
+mount -t tmpfs -o mode=0700 miglab-node-ram "$4" || exit 1
+mount --bind "$5" ~root/.ssh || exit 1
 hostname "$1" && exec "$2" -D -e -f "$3"`
 
 /** Throws with sshd's own log when the node's daemon died right after starting. */

@@ -31,6 +31,8 @@ export const migrationParams = z
     xbzrleCacheMiB: z.number().int().min(1).max(65_536).optional(),
     /** Folder both nodes see as the same memory (DSM mount on real nodes, /dev/shm in the demo lab). */
     sharedMemoryDir: z.string().min(1).max(200).optional(),
+    /** Each node's own memory for guest RAM the DSM runtime replicates (a node-local tmpfs; /dev/shm when absent). */
+    nodeMemoryDir: z.string().min(1).max(200).optional(),
     probeIntervalMs: z.number().min(1).max(1000).default(1),
     /** Give up on one migration after this long (it is cancelled, the VM stays on the source). */
     timeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
