@@ -3,6 +3,7 @@ import type { RemoteCommand } from '../src/main/remote/command'
 import { xeError, parseXeError } from '../src/main/hypervisors/xen/xe-errors'
 import { runWizard, type NodeExec, type NodeRef, type Progress } from '../src/main/setup/engine'
 import { mpiFiles, mpiWizard } from '../src/main/setup/mpi'
+import { dsmRuntimeSource } from '../src/main/lab/resources'
 import { xcpngWizard } from '../src/main/setup/xcpng'
 import { parseXlInfo, xenWizard } from '../src/main/setup/xen'
 import type { ExecResult } from '../src/main/ssh/exec'
@@ -205,6 +206,12 @@ describe('MPI cluster wizard (fake nodes; the real OpenMPI check runs in setup-w
         return {}
       }
       if (text === 'nproc') return { stdout: '2\n' }
+      if (text.includes('mpicc')) {
+        files.set(`${n.name}:dsm.c`, stdin ?? '')
+        files.set(`${n.name}:dsm.sha256`, text.split(' ').pop()!)
+        return {}
+      }
+      if (text.includes('built-from.sha256')) return { stdout: files.get(`${n.name}:dsm.sha256`) ?? '' }
       if (text.includes('.miglab/mpi') && text.includes('cat "$HOME')) return { stdout: files.get(`${n.name}:${text.split(' ').pop()}`) ?? '' }
       if (text.includes('.miglab/mpi') && text.includes('cat >')) {
         files.set(`${n.name}:${text.split(' ').pop()}`, stdin ?? '')
@@ -223,7 +230,12 @@ describe('MPI cluster wizard (fake nodes; the real OpenMPI check runs in setup-w
       'version@h2:already_done',
       'ssh-trust@lab:applied',
       'hostfile@lab:applied',
+      'dsm-runtime@h1:applied',
+      'dsm-runtime@h2:applied',
     ])
+    // The runtime is built from the shipped source, sent on stdin, and recorded by its hash.
+    const shipped = dsmRuntimeSource()
+    expect([files.get('h2:dsm.c'), files.get('h2:dsm.sha256')]).toEqual([shipped.text, shipped.sha256])
     expect(files.get('h2:authorized_keys')).toBe('ssh-ed25519 AAAAheadkey miglab-mpi@h1\n')
     expect(files.get('h1:known_hosts')).toBe('[10.0.0.2]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH2\n')
     expect(files.get('h1:rankfile')).toBe('rank 0=10.0.0.1 slot=0\nrank 1=10.0.0.2 slot=1\n')
