@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream'
+import type { Duplex, Readable } from 'node:stream'
 import { MigLabError } from '../../shared/errors'
 import type { RemoteCommand } from '../remote/command'
 
@@ -7,6 +7,13 @@ export interface LinkExecResult {
   code: number | null
   stdout: string
   stderr: string
+}
+
+export interface LinkExecOptions {
+  timeoutMs?: number
+  signal?: AbortSignal
+  stdin?: string | Readable
+  onStdout?: (chunk: Buffer) => void
 }
 
 /**
@@ -20,8 +27,12 @@ export interface NodeLink {
   readonly name: string
   /** The address other nodes reach this node at (migration streams go there). */
   readonly address: string
-  /** `stdin` is written to the command and closed: how secrets reach a node (never its command line). */
-  exec(command: RemoteCommand, opts?: { timeoutMs?: number; signal?: AbortSignal; stdin?: string }): Promise<LinkExecResult>
+  /**
+   * `stdin` is written to the command and closed: how secrets reach a node (never its command line);
+   * a stream is piped and ends when it does (a long-running command driven line by line). `onStdout`
+   * sees output as it comes.
+   */
+  exec(command: RemoteCommand, opts?: LinkExecOptions): Promise<LinkExecResult>
   openUnixSocket(path: string): Promise<Duplex>
 }
 

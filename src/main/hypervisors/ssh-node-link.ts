@@ -3,7 +3,7 @@ import type { RemoteCommand } from '../remote/command'
 import { exec } from '../ssh/exec'
 import { openUnixSocket } from '../ssh/forward'
 import type { SshPool } from '../ssh/pool'
-import type { LinkExecResult, NodeLink } from './node-link'
+import type { LinkExecOptions, LinkExecResult, NodeLink } from './node-link'
 
 /** A node reached over the SSH pool: exec on a session channel, unix sockets through OpenSSH stream-local forwarding. */
 export class SshNodeLink implements NodeLink {
@@ -14,7 +14,7 @@ export class SshNodeLink implements NodeLink {
     readonly address: string,
   ) {}
 
-  async exec(command: RemoteCommand, opts: { timeoutMs?: number; signal?: AbortSignal; stdin?: string } = {}): Promise<LinkExecResult> {
+  async exec(command: RemoteCommand, opts: LinkExecOptions = {}): Promise<LinkExecResult> {
     const r = await exec(this.pool, this.id, command, opts)
     return { code: r.code, stdout: r.stdout, stderr: r.stderr }
   }

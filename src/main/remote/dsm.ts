@@ -36,3 +36,7 @@ export const runDsmRuntime = (a: { source: string; destination: string; subnet: 
 
 /** `ADDR/LEN` of every IPv4 address of the node, one per line (to find the lab subnet of its address). */
 export const ipv4Addresses = (): RemoteCommand => cmd('sh', '-c', "ip -o -4 addr show | awk '{print $4}'")
+
+/** From this node, an ssh to `host` that must succeed with a key and a pinned host key (as mpirun's own ssh). */
+export const sshReach = (host: string): RemoteCommand =>
+  cmd('ssh', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=5', host, 'true')

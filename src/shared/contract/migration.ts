@@ -4,7 +4,7 @@ import { id, labName } from './app'
 
 /** Contract of live-migration experiments: VMs, strategies, experiments, run details and comparisons. */
 
-export const strategyIds = ['precopy', 'postcopy', 'dsm', 'xbzrle', 'multifd', 'auto-converge'] as const
+export const strategyIds = ['precopy', 'postcopy', 'dsm', 'dsm-runtime', 'xbzrle', 'multifd', 'auto-converge'] as const
 export const strategyId = z.enum(strategyIds)
 export type StrategyId = z.infer<typeof strategyId>
 
@@ -13,6 +13,8 @@ export const strategyLabels: Record<StrategyId, string> = {
   postcopy: 'Hybrid pre-copy → post-copy',
   // Id `dsm` kept for stored runs; what it is today: both nodes map one memory (the same host, or a coherent shared mount).
   dsm: 'Shared memory (same host): RAM not copied',
+  // MigLab's DSM runtime (MPI) keeps a replica of the guest's RAM on the destination's own memory.
+  'dsm-runtime': 'DSM (page replica over the network)',
   xbzrle: 'Pre-copy + XBZRLE delta compression',
   multifd: 'Pre-copy over several channels (multifd)',
   'auto-converge': 'Pre-copy + auto-converge (vCPU throttling)',
