@@ -2,9 +2,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../src/main/core'
 import type { NodeLink } from '../src/main/hypervisors/node-link'
 import { SshNodeLink } from '../src/main/hypervisors/ssh-node-link'
+import { QemuDriver } from '../src/main/hypervisors/qemu/driver'
+import { DEMO_VM, demoVmSpec } from '../src/main/migration/demo-vm'
+import { storedTrace, traceGaps } from '../src/main/migration/probe'
 import { cmd } from '../src/main/remote/command'
 import { nodeKey } from '../src/main/ssh/targets'
-import { migrationParams } from '../src/shared/contract/migration'
+import { pollUntil } from '../src/main/util/poll'
+import { migrationParams, type RunDetail } from '../src/shared/contract/migration'
+import { MigLabError } from '../src/shared/errors'
 import { liveProcessesMentioning } from './fixtures/qemu-processes'
 import { demoLabSkipReason, quiet, seedGuestCache, stopGuestEverywhere } from './fixtures/demo-lab'
 import { tempDir } from './helpers'
@@ -20,6 +25,14 @@ let labId: number
 let links: NodeLink[]
 
 const ourQemus = (): number[] => liveProcessesMentioning(`/run/miglab/${PREFIX}-`)
+const DIRTY = { kind: 'dirty' as const, bufferMiB: 64, rateMiBs: 50 }
+
+/** The dirtier's consistency reports on a node's serial console (only what that node's QEMU printed). */
+async function dirtierReports(link: NodeLink, serialLog: string): Promise<{ cycles: number[]; bad: string[]; panic: boolean }> {
+  const text = (await link.exec(cmd('cat', '--', serialLog))).stdout
+  const cycles = [...text.matchAll(/MIGLAB-DIRTY-CYCLE cycle=\d+ bad=(\d+)/g)].map((m) => Number(m[1]))
+  return { cycles, bad: text.split('\n').filter((l) => l.includes('MIGLAB-DIRTY-BAD')), panic: /Kernel panic|BUG:|list_del corruption/.test(text) }
+}
 
 describe.skipIf(!!demoLabSkipReason)('DSM over the network on the demo lab', () => {
   beforeAll(async () => {
@@ -56,4 +69,94 @@ describe.skipIf(!!demoLabSkipReason)('DSM over the network on the demo lab', () 
     expect(await caps(core.services.demoLab.paths.shmDir)).toMatchObject({ supported: true })
     await a.exec(cmd('rm', '-f', file))
   }, 60_000)
+
+  it('DSM over the network is offered only once the MPI wizard has built the runtime; then a guest dirtying 50 MiB/s migrates, the runtime\'s bytes in the run, no page back in time', async () => {
+    const before = (await core.handlers['migration.capabilities']({ labId })).find((c) => c.id === 'dsm-runtime')!
+    expect(before).toMatchObject({ supported: false, reason: expect.stringMatching(/run the MPI wizard/) })
+    const setup = await core.services.jobs.wait((await core.handlers['setup.run']({ labId, wizard: 'mpi', dryRun: false, options: {} })).id)
+    expect(setup.status, JSON.stringify(setup.error)).toBe('succeeded')
+    expect(await core.handlers['migration.capabilities']({ labId })).toContainEqual(expect.objectContaining({ id: 'dsm-runtime', supported: true }))
+
+    const [a, b] = links
+    const job = await core.handlers['experiments.start']({
+      labId, vm: DEMO_VM, from: a.name, to: b.name, strategies: ['dsm-runtime'], workloads: [DIRTY], repetitions: 1,
+      params: migrationParams.parse({ probeIntervalMs: 1, timeoutMs: 120_000 }),
+    })
+    const done = await core.services.jobs.wait(job.id)
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded')
+    const [summary] = await core.handlers['runs.list']({ labId })
+    const run: RunDetail = await core.handlers['runs.get']({ id: summary.id })
+    const m = run.metrics
+    console.log(JSON.stringify({ strategy: run.strategy, qemu: m.qemu_downtime_ms, stopResume: m.stop_resume_ms, gap: m.probe_gap_ms, finalSync: m.dsm_final_sync_ms, finalWait: m.dsm_final_wait_ms, finalBytes: m.dsm_final_bytes, dsmBytes: m.dsm_bytes, rounds: m.dsm_rounds, presync: m.dsm_presync_ms, sent: m.transferred_bytes }))
+    expect(run.status).toBe('succeeded')
+    // The runtime really copied the guest's RAM over the lab bridge: its bytes are in data sent, and the
+    // destination's NIC received at least that much.
+    expect(m.dsm_bytes).toBeGreaterThan(DIRTY.bufferMiB * 1024 * 1024)
+    expect(m.transferred_bytes).toBeGreaterThan(m.dsm_bytes)
+    expect(m.dst_rx_bytes).toBeGreaterThan(m.dsm_bytes)
+    // The final sync moved only what changed since the last round, and the stopped guest waited for it.
+    expect(m.dsm_final_bytes).toBeLessThan(m.dsm_bytes / 4)
+    expect(m.dsm_final_sync_ms).toBeLessThanOrEqual(m.stop_resume_ms)
+    // Stored figures recompute from the raw samples and events.
+    const dsmBytes = run.samples['dsm.bytes']!
+    expect(dsmBytes.at(-1)![1]).toBe(m.dsm_bytes)
+    expect(run.samples['dsm.round_pages']!.length).toBe(m.dsm_rounds + 1)
+    const final = run.events.find((e) => e.kind === 'dsm' && e.data.event === 'final')!
+    expect([final.data.bytes, final.data.ms]).toEqual([m.dsm_final_bytes, m.dsm_final_sync_ms])
+    const gaps = traceGaps(storedTrace(run)!)
+    expect([gaps.gap!.ms, gaps.gap!.startMs, gaps.gap!.endMs]).toEqual([m.probe_gap_ms, m.probe_gap_start_ms, m.probe_gap_end_ms])
+    expect(m.probe_gap_open).toBe(0)
+    // The guest-side check: on the destination the dirtier completes whole cycles and finds every page
+    // holding the stamp it wrote one cycle before.
+    const serial = (core.services.drivers.qemu as QemuDriver).paths(b, DEMO_VM).serialLog
+    const seen = await pollUntil(async () => {
+      const r = await dirtierReports(b, serial)
+      return r.cycles.length >= 2 || r.bad.length || r.panic ? r : undefined
+    }, { timeoutMs: 20_000, intervalMs: 500 })
+    expect(seen, 'the dirtier reported no cycle on the destination').toBeDefined()
+    expect([seen!.bad, seen!.panic, seen!.cycles.every((bad) => bad === 0)]).toEqual([[], false, true])
+    expect(await (core.services.drivers.qemu as QemuDriver).whereRunning(DEMO_VM, links)).toEqual([b.name])
+  }, 600_000)
+
+  it('the same migration with the final sync skipped (test only) fails the check: a page goes back in time, or the guest dies', async () => {
+    // Needs the runtime the previous test built (the MPI wizard ran there).
+    const settings = core.services.demoLab.paths.readSettings()!
+    const lab = core.services.labs.get(labId)!
+    const plan = core.services.demoLab.plan()
+    const base = demoVmSpec(plan, settings.guestImage!)
+    const params = migrationParams.parse({ nodeMemoryDir: core.services.demoLab.paths.ramDir })
+    const skipping = new QemuDriver({ accel: 'tcg', testOnlySkipDsmFinalSync: true })
+    const [a, b] = links
+    try {
+      const spec = skipping.definition(base, { strategy: 'dsm-runtime', workload: DIRTY, params })
+      await skipping.start(a, spec)
+      // Let the dirtier run a whole cycle on the source first (it checks from its second cycle on).
+      await pollUntil(async () => ((await dirtierReports(a, skipping.paths(a, DEMO_VM).serialLog)).cycles.length >= 1 ? true : undefined), { timeoutMs: 30_000, intervalMs: 500 })
+      const t0 = performance.now()
+      const outcome = await skipping.migrate(DEMO_VM, a, b, 'dsm-runtime', params, { clock: () => performance.now() - t0 }).then(
+        () => 'completed',
+        (e: MigLabError) => e.code,
+      )
+      expect(lab.nodes.length).toBe(2)
+      if (outcome === 'completed') {
+        // The destination resumed on a stale replica: the dirtier finds a page from the past, or the kernel dies.
+        const serial = skipping.paths(b, DEMO_VM).serialLog
+        const failed = await pollUntil(async () => {
+          const r = await dirtierReports(b, serial)
+          if (r.bad.length || r.panic || r.cycles.some((n) => n > 0)) return r
+          return (await skipping.whereRunning(DEMO_VM, [b])).length === 0 ? { ...r, panic: true } : undefined
+        }, { timeoutMs: 20_000, intervalMs: 500 })
+        console.log(JSON.stringify({ outcome, failed }))
+        expect(failed, 'the guest ran on for 20 s on a stale replica and its check never failed').toBeDefined()
+      } else {
+        // The destination's QEMU died right after the switchover; the source's copy ran on, exactly once.
+        console.log(JSON.stringify({ outcome }))
+        expect(outcome).toBe('after_migration_failed')
+        expect(await skipping.whereRunning(DEMO_VM, links)).toEqual([a.name])
+      }
+    } finally {
+      for (const n of links) await skipping.stop(n, DEMO_VM).catch(() => undefined)
+      await skipping.close()
+    }
+  }, 300_000)
 })
