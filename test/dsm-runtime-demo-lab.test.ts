@@ -34,6 +34,12 @@ async function dirtierReports(link: NodeLink, serialLog: string): Promise<{ cycl
   return { cycles, bad: text.split('\n').filter((l) => l.includes('MIGLAB-DIRTY-BAD')), panic: /Kernel panic|BUG:|list_del corruption/.test(text) }
 }
 
+/** The real MPI wizard on the lab: Open MPI, SSH trust with pinned host keys, the runtime built (idempotent). */
+async function mpiWizard(): Promise<void> {
+  const setup = await core.services.jobs.wait((await core.handlers['setup.run']({ labId, wizard: 'mpi', dryRun: false, options: {} })).id)
+  expect(setup.status, JSON.stringify(setup.error)).toBe('succeeded')
+}
+
 describe.skipIf(!!demoLabSkipReason)('DSM over the network on the demo lab', () => {
   beforeAll(async () => {
     seedGuestCache(dataDir)
@@ -73,8 +79,7 @@ describe.skipIf(!!demoLabSkipReason)('DSM over the network on the demo lab', () 
   it('DSM over the network is offered only once the MPI wizard has built the runtime; then a guest dirtying 50 MiB/s migrates, the runtime\'s bytes in the run, no page back in time', async () => {
     const before = (await core.handlers['migration.capabilities']({ labId })).find((c) => c.id === 'dsm-runtime')!
     expect(before).toMatchObject({ supported: false, reason: expect.stringMatching(/run the MPI wizard/) })
-    const setup = await core.services.jobs.wait((await core.handlers['setup.run']({ labId, wizard: 'mpi', dryRun: false, options: {} })).id)
-    expect(setup.status, JSON.stringify(setup.error)).toBe('succeeded')
+    await mpiWizard()
     expect(await core.handlers['migration.capabilities']({ labId })).toContainEqual(expect.objectContaining({ id: 'dsm-runtime', supported: true }))
 
     const [a, b] = links
@@ -119,7 +124,7 @@ describe.skipIf(!!demoLabSkipReason)('DSM over the network on the demo lab', () 
   }, 600_000)
 
   it('the same migration with the final sync skipped (test only) fails the check: a page goes back in time, or the guest dies', async () => {
-    // Needs the runtime the previous test built (the MPI wizard ran there).
+    await mpiWizard()
     const settings = core.services.demoLab.paths.readSettings()!
     const lab = core.services.labs.get(labId)!
     const plan = core.services.demoLab.plan()
@@ -135,7 +140,10 @@ describe.skipIf(!!demoLabSkipReason)('DSM over the network on the demo lab', () 
       const t0 = performance.now()
       const outcome = await skipping.migrate(DEMO_VM, a, b, 'dsm-runtime', params, { clock: () => performance.now() - t0 }).then(
         () => 'completed',
-        (e: MigLabError) => e.code,
+        (e: MigLabError) => {
+          console.log(e.message, JSON.stringify(e.detail))
+          return e.code
+        },
       )
       expect(lab.nodes.length).toBe(2)
       if (outcome === 'completed') {
@@ -149,10 +157,11 @@ describe.skipIf(!!demoLabSkipReason)('DSM over the network on the demo lab', () 
         console.log(JSON.stringify({ outcome, failed }))
         expect(failed, 'the guest ran on for 20 s on a stale replica and its check never failed').toBeDefined()
       } else {
-        // The destination's QEMU died right after the switchover; the source's copy ran on, exactly once.
+        // The destination's guest died right after the switchover (its QEMU exits: -no-reboot). Either
+        // the source's copy was still there and resumed, or it had already been quit and nothing runs.
         console.log(JSON.stringify({ outcome }))
-        expect(outcome).toBe('after_migration_failed')
-        expect(await skipping.whereRunning(DEMO_VM, links)).toEqual([a.name])
+        const where = await skipping.whereRunning(DEMO_VM, links)
+        expect([outcome, where]).toEqual(outcome === 'after_migration_failed' ? ['after_migration_failed', [a.name]] : ['vm_state_unclear', []])
       }
     } finally {
       for (const n of links) await skipping.stop(n, DEMO_VM).catch(() => undefined)
