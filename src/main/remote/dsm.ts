@@ -13,7 +13,7 @@ export const dsmRuntimeStatus = (): RemoteCommand =>
 // Source on stdin; compiled beside, then moved into place, so a node sharing the folder with
 // another (the demo lab's nodes share this machine's home) never sees a half-written binary.
 const BUILD = `set -e; d="$HOME/.miglab/dsm"; mkdir -p "$d"; t="$d/.build.$$"
-cat >"$t.c"; mpicc -O2 -o "$t" "$t.c"
+cat >"$t.c"; mpicc -O2 -pthread -o "$t" "$t.c"
 mv "$t.c" "$d/miglab-dsm.c"; mv "$t" "$d/miglab-dsm"; printf '%s\\n' "$1" >"$d/built-from.sha256"`
 
 /** Builds the runtime from the source on stdin; `sha256` of that source is recorded beside it. */
