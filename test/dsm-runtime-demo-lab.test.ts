@@ -123,6 +123,39 @@ describe.skipIf(!!demoLabSkipReason)('DSM over the network on the demo lab', () 
     expect(await (core.services.drivers.qemu as QemuDriver).whereRunning(DEMO_VM, links)).toEqual([b.name])
   }, 600_000)
 
+  it('cancelled while the runtime copies: the guest runs on the source exactly once, no runtime process and no replica are left', async () => {
+    await mpiWizard()
+    const qemu = core.services.drivers.qemu as QemuDriver
+    const settings = core.services.demoLab.paths.readSettings()!
+    const params = migrationParams.parse({ nodeMemoryDir: core.services.demoLab.paths.ramDir })
+    const spec = qemu.definition(demoVmSpec(core.services.demoLab.plan(), settings.guestImage!), { strategy: 'dsm-runtime', workload: DIRTY, params })
+    const [a, b] = links
+    await qemu.start(a, spec)
+    const abort = new AbortController()
+    const t0 = performance.now()
+    const events: string[] = []
+    const err = await qemu
+      .migrate(DEMO_VM, a, b, 'dsm-runtime', params, {
+        clock: () => performance.now() - t0,
+        signal: abort.signal,
+        // Cancel once the runtime's first line (its start-up) is in: mid-copy.
+        onEvent: (e) => {
+          events.push(String(e.data.event ?? e.data.phase ?? e.kind))
+          if (e.kind === 'dsm' && e.data.event === 'ready') abort.abort()
+        },
+      })
+      .catch((e: MigLabError) => e)
+    expect((err as MigLabError).code).toBe('cancelled')
+    expect(events).toEqual(expect.arrayContaining(['dsm-runtime-start', 'ready', 'stopped', 'rolled-back']))
+    expect(await qemu.whereRunning(DEMO_VM, links)).toEqual([a.name])
+    expect(await qemu.state(a, DEMO_VM)).toBe('running')
+    expect((await b.exec(cmd('test', '-e', spec.localMemoryPath!))).code).toBe(1)
+    expect((await a.exec(cmd('test', '-e', spec.localMemoryPath!))).code).toBe(0)
+    // Both nodes are namespaces of this machine: its process list shows mpirun and both ranks.
+    const gone = await pollUntil(() => (liveProcessesMentioning('.miglab/dsm/miglab-dsm').length === 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 200 })
+    expect(gone, 'a runtime process outlived the cancel').toBe(true)
+  }, 300_000)
+
   it('the same migration with the final sync skipped (test only) fails the check: a page goes back in time, or the guest dies', async () => {
     await mpiWizard()
     const settings = core.services.demoLab.paths.readSettings()!

@@ -132,7 +132,10 @@ export async function runMigration(
       dsm = { startedAtMs: clock() }
       // The first round copies what differs from the replica, later ones only changed pages: the final
       // sync, which the stopped guest waits for, is left only what changed since the last round.
-      await runtime.whenLine((l) => l.event === 'round' && (l.round ?? 0) >= DSM_ROUNDS_BEFORE_MIGRATE - 1, params.timeoutMs, `${DSM_ROUNDS_BEFORE_MIGRATE} background rounds`)
+      await runtime.whenLine((l) => l.event === 'round' && (l.round ?? 0) >= DSM_ROUNDS_BEFORE_MIGRATE - 1, params.timeoutMs, `${DSM_ROUNDS_BEFORE_MIGRATE} background rounds`).catch((err: unknown) => {
+        // A cancel kills the runtime, which then reports its end: the cause is the cancel.
+        throw signal?.aborted ? new MigLabError('cancelled', 'The migration was cancelled while the DSM runtime copied the guest\'s RAM.') : err
+      })
       dsm.migrateAtMs = clock()
     }
     // At pre-switchover (vCPUs stopped, the source waiting for migrate-continue): the final sync, then on.
