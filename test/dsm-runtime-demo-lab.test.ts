@@ -17,7 +17,7 @@ import { tempDir } from './helpers'
 // The demo lab for real (namespaces, each node's sshd in its own mount namespace, real QEMU, real
 // OpenMPI between the nodes over the lab bridge). Own prefix and subnet.
 const PREFIX = 'mldsm'
-const SUBNET = '198.19.213.0/24'
+const SUBNET = '198.19.218.0/24'
 
 const dataDir = tempDir()
 let core: Core
