@@ -126,10 +126,9 @@ export async function runMigration(
     await dst.execute('migrate-incoming', { uri: tcpUri(to.address, port) })
     // The clocks ride along so STOP/RESUME can be placed on the timeline again from stored events alone.
     const clocks = { epochAtZero, sourceOffsetMs: srcClock.offsetMs, destinationOffsetMs: dstClock.offsetMs }
-    emit('phase', from.name, { phase: 'migrate', uri: tcpUri(to.address, port), strategy, tls: params.tls, capabilities: plan.capabilities, parameters: plan.sourceParameters, clocks })
     if (plan.dsmRuntime) {
-      runtime = await startDsmRuntime(from, to, source.spec.localMemoryPath!, hooks, emit)
       dsm = { startedAtMs: clock() }
+      runtime = await startDsmRuntime(from, to, source.spec.localMemoryPath!, hooks, emit)
       // The first round copies what differs from the replica, later ones only changed pages: the final
       // sync, which the stopped guest waits for, is left only what changed since the last round.
       await runtime.whenLine((l) => l.event === 'round' && (l.round ?? 0) >= DSM_ROUNDS_BEFORE_MIGRATE - 1, params.timeoutMs, `${DSM_ROUNDS_BEFORE_MIGRATE} background rounds`).catch((err: unknown) => {
@@ -142,6 +141,7 @@ export async function runMigration(
     let switchover: Promise<void> | undefined
     const startSwitchover = () => (switchover ??= finalSync(runtime!, src, d.testOnlySkipDsmFinalSync, clock, dsm!))
     if (runtime) unsubscribe.push(src.onEvent((e) => e.event === 'MIGRATION' && e.data.status === 'pre-switchover' && void startSwitchover().catch(() => undefined)))
+    emit('phase', from.name, { phase: 'migrate', uri: tcpUri(to.address, port), strategy, tls: params.tls, capabilities: plan.capabilities, parameters: plan.sourceParameters, clocks })
     const startedAt = clock()
     await src.execute('migrate', { uri: tcpUri(to.address, port) })
 
