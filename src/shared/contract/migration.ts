@@ -20,6 +20,12 @@ export const strategyLabels: Record<StrategyId, string> = {
   'auto-converge': 'Pre-copy + auto-converge (vCPU throttling)',
 }
 
+/** What a reader must know to read a strategy's figures, shown beside it where it is offered. */
+export const strategyNotes: Partial<Record<StrategyId, string>> = {
+  dsm: 'Both nodes map one memory: in the demo lab the shared folder is this machine\'s own memory, an ideal no real two-node lab has.',
+  'dsm-runtime': "MigLab's DSM runtime (MPI) copies changed pages into a replica in the destination's own memory; the final sync is part of the downtime.",
+}
+
 /** Tuning for one migration. Units in the names; QEMU's own units are converted by the driver. */
 export const migrationParams = z
   .object({
