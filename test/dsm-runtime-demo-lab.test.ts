@@ -170,6 +170,10 @@ describe.skipIf(!!demoLabSkipReason)('DSM over the network on the demo lab', () 
       await skipping.start(a, spec)
       // Let the dirtier run a whole cycle on the source first (it checks from its second cycle on).
       await pollUntil(async () => ((await dirtierReports(a, skipping.paths(a, DEMO_VM).serialLog)).cycles.length >= 1 ? true : undefined), { timeoutMs: 30_000, intervalMs: 500 })
+      // The destination's console as it happens (MigLab removes a dead copy's files).
+      const consoleB: string[] = []
+      const stopTail = new AbortController()
+      const tail = b.exec(cmd('tail', '-n', '+1', '-F', skipping.paths(b, DEMO_VM).serialLog), { signal: stopTail.signal, onStdout: (c) => consoleB.push(c.toString()) }).catch(() => undefined)
       const t0 = performance.now()
       const outcome = await skipping.migrate(DEMO_VM, a, b, 'dsm-runtime', params, { clock: () => performance.now() - t0 }).then(
         () => 'completed',
@@ -179,6 +183,10 @@ describe.skipIf(!!demoLabSkipReason)('DSM over the network on the demo lab', () 
         },
       )
       expect(lab.nodes.length).toBe(2)
+      await new Promise((r) => setTimeout(r, 1000))
+      stopTail.abort()
+      await tail
+      console.log(`destination console after the switchover:\n${consoleB.join('').split('\n').filter((l) => /BUG|panic|corruption|MIGLAB-DIRTY|Oops|error/i.test(l)).slice(0, 12).join('\n')}`)
       if (outcome === 'completed') {
         // The destination resumed on a stale replica: the dirtier finds a page from the past, or the kernel dies.
         const serial = skipping.paths(b, DEMO_VM).serialLog
@@ -193,6 +201,8 @@ describe.skipIf(!!demoLabSkipReason)('DSM over the network on the demo lab', () 
         // The destination's guest died right after the switchover (its QEMU exits: -no-reboot). Either
         // the source's copy was still there and resumed, or it had already been quit and nothing runs.
         console.log(JSON.stringify({ outcome }))
+        // Its console says why (seen here: `BUG: unable to handle page fault`, `Kernel panic`).
+        expect(consoleB.join('')).toMatch(/Kernel panic|BUG:|Oops|corruption|MIGLAB-DIRTY-BAD/)
         const where = await skipping.whereRunning(DEMO_VM, links)
         expect([outcome, where]).toEqual(outcome === 'after_migration_failed' ? ['after_migration_failed', [a.name]] : ['vm_state_unclear', []])
       }
