@@ -1,7 +1,8 @@
 // Migration strategies against the pre-copy baseline, on the demo lab's Linux guest over real SSH.
 // Prints means ± 95 % CI and ratios (strategy / pre-copy) of the three downtimes, data sent and total
 // time, per workload. Never passes or fails. Run as root:
-//   npx tsx bench/strategies.ts [--reps 5] [--strategies precopy,dsm,postcopy] [--workloads idle,dirty:64M:50] [--tls]
+//   npx tsx bench/strategies.ts [--reps 5] [--strategies precopy,dsm,dsm-runtime,postcopy] [--workloads idle,dirty:64M:50] [--tls]
+// dsm-runtime (DSM over the network) runs the MPI wizard on the lab first and prints the final sync's share of each downtime.
 // --tls runs the matrix again with the migration stream encrypted and prints TLS / plain per metric.
 // --reuse keeps the guest between runs when its definition is unchanged (runs alternate direction).
 // MIGLAB_BENCH_GUEST_CACHE=<demo-lab cache dir> copies an already built guest image (skips the kernel download).
@@ -28,7 +29,7 @@ const { values: args } = parseArgs({
     reuse: { type: 'boolean', default: false },
   },
 })
-const PREFIX = 'mgb'
+const PREFIX = process.env.MIGLAB_DEMO_PREFIX || 'mgb'
 const dataDir = mkdtempSync(join(tmpdir(), 'miglab-bench-'))
 const cache = process.env.MIGLAB_BENCH_GUEST_CACHE
 if (cache && existsSync(cache)) cpSync(cache, join(dataDir, 'demo-lab', 'cache'), { recursive: true })
@@ -55,6 +56,11 @@ function ratios(c: Comparison): string {
 try {
   const { labId, accel } = await lab.up({ subnet: '198.19.213.0/24', nodes: 2 }, quiet)
   const nodes = core.services.labs.get(labId)!.nodes
+  if (args.strategies!.includes('dsm-runtime')) {
+    // The runtime is built on the nodes by the MPI wizard, as a user would.
+    const setup = await core.services.jobs.wait((await core.handlers['setup.run']({ labId, wizard: 'mpi', dryRun: false, options: {} })).id)
+    if (setup.status !== 'succeeded') throw new Error(`MPI wizard: ${JSON.stringify(setup.error)}`)
+  }
   /** One experiment job over the matrix, its steps on stderr; the ids of its runs. */
   const experiment = async (tls: boolean): Promise<{ status: string; ids: number[] }> => {
     const job = await core.handlers['experiments.start']({
@@ -83,9 +89,16 @@ try {
   console.log(ratios(comparison))
   // What a run costs beyond its migration: boot, probe baseline and settle, checks, SSH round trips.
   const runs = ids.map((id) => core.services.runs.list().find((r) => r.id === id)!).filter((r) => r.status === 'succeeded')
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+  const dsmRuns = runs.filter((r) => r.strategy === 'dsm-runtime')
+  for (const w of [...new Set(dsmRuns.map((r) => r.workload))]) {
+    // The final sync happens while the guest is stopped: its share of each downtime, run by run (mean of shares).
+    const rs = dsmRuns.filter((r) => r.workload === w)
+    const share = (key: string) => avg(rs.map((r) => r.metrics.dsm_final_sync_ms / r.metrics[key]))
+    console.log(`\ndsm-runtime ${w}: final sync ${avg(rs.map((r) => r.metrics.dsm_final_sync_ms)).toFixed(1)} ms (${(avg(rs.map((r) => r.metrics.dsm_final_bytes)) / 1048576).toFixed(1)} MiB) = ×${share('qemu_downtime_ms').toFixed(2)} of QEMU downtime, ×${share('stop_resume_ms').toFixed(2)} of STOP→RESUME, ×${share('probe_gap_ms').toFixed(2)} of the client gap; runtime bytes ${(avg(rs.map((r) => r.metrics.dsm_bytes)) / 1048576).toFixed(1)} MiB of ${(avg(rs.map((r) => r.metrics.transferred_bytes)) / 1048576).toFixed(1)} MiB sent`)
+  }
   const overhead = runs.map((r) => r.metrics.run_wall_ms - r.metrics.wall_ms).filter(Number.isFinite)
   const boot = runs.map((r) => r.metrics.boot_ms).filter(Number.isFinite)
-  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
   if (args.tls) {
     // The same matrix with the stream encrypted: what TLS costs, metric by metric (TLS / plain).
     const tls = await experiment(true)

@@ -3,6 +3,7 @@ import type { RemoteCommand } from '../src/main/remote/command'
 import { xeError, parseXeError } from '../src/main/hypervisors/xen/xe-errors'
 import { runWizard, type NodeExec, type NodeRef, type Progress } from '../src/main/setup/engine'
 import { mpiFiles, mpiWizard } from '../src/main/setup/mpi'
+import { dsmRuntimeSource } from '../src/main/lab/resources'
 import { xcpngWizard } from '../src/main/setup/xcpng'
 import { parseXlInfo, xenWizard } from '../src/main/setup/xen'
 import type { ExecResult } from '../src/main/ssh/exec'
@@ -208,6 +209,12 @@ describe('MPI cluster wizard (fake nodes; the real OpenMPI check runs in setup-w
         return {}
       }
       if (text === 'nproc') return { stdout: '2\n' }
+      if (text.includes('mpicc') && stdin?.includes('miglab-dsm')) {
+        files.set(`${n.name}:dsm.c`, stdin ?? '')
+        files.set(`${n.name}:dsm.sha256`, text.split(' ').pop()!)
+        return {}
+      }
+      if (text.includes('built-from.sha256')) return { stdout: files.get(`${n.name}:dsm.sha256`) ?? '' }
       // The ping-pong benchmark: compiled per node, run from the head node on the lab subnet.
       if (text.includes('test -x "$HOME/.miglab/mpi/pingpong-')) return built.has(n.name) ? {} : { code: 1 }
       if (text.includes('mpicc -O2')) {
@@ -239,6 +246,8 @@ describe('MPI cluster wizard (fake nodes; the real OpenMPI check runs in setup-w
       'version@h2:already_done',
       'ssh-trust@lab:applied',
       'hostfile@lab:applied',
+      'dsm-runtime@h1:applied',
+      'dsm-runtime@h2:applied',
       'pingpong-build@h1:applied',
       'pingpong-build@h2:applied',
       'pingpong@lab:applied',
@@ -251,6 +260,9 @@ describe('MPI cluster wizard (fake nodes; the real OpenMPI check runs in setup-w
     expect(pp.found).toBe('8 B: 10.0 µs; 2 MiB: 0.84 GB/s (ranks on h1, h2)')
     expect(pp.commands[0]).toMatch(/^h1: .*mpirun .* sh [0-9a-f]{12} 10\.0\.0\.0\/24 2 2222\n/s)
     expect((pp.facts?.pingpong as { samples: unknown[] }).samples).toHaveLength(2)
+    // The runtime is built from the shipped source, sent on stdin, and recorded by its hash.
+    const shipped = dsmRuntimeSource()
+    expect([files.get('h2:dsm.c'), files.get('h2:dsm.sha256')]).toEqual([shipped.text, shipped.sha256])
     expect(files.get('h2:authorized_keys')).toBe('ssh-ed25519 AAAAheadkey miglab-mpi@h1\n')
     expect(files.get('h1:known_hosts')).toBe('[10.0.0.2]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH2\n')
     expect(files.get('h1:rankfile')).toBe('rank 0=10.0.0.1 slot=0\nrank 1=10.0.0.2 slot=1\n')

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { parseWorkload, type Comparison, type VmInfo, type Workload } from '../../shared/contract/migration'
+import { parseWorkload, strategyIds, type Comparison, type VmInfo, type Workload } from '../../shared/contract/migration'
 import type { JobInfo, Lab } from '../../shared/domain'
 import { numberFlag, printable, shown } from './words'
 import { HEADLINE_METRICS } from '../../shared/metrics'
@@ -52,6 +52,7 @@ interface RunOptions {
   postcopyAfterMs?: string
   postcopyAfterPasses?: string
   sharedDir?: string
+  nodeMemoryDir?: string
   probeInterval?: string
   json?: boolean
 }
@@ -108,6 +109,7 @@ async function run(o: RunOptions): Promise<void> {
         postcopyAfterMs: numberFlag('--postcopy-after-ms', o.postcopyAfterMs),
         postcopyAfterPasses: numberFlag('--postcopy-after-passes', o.postcopyAfterPasses),
         sharedMemoryDir: o.sharedDir,
+        nodeMemoryDir: o.nodeMemoryDir,
         probeIntervalMs: numberFlag('--probe-interval', o.probeInterval),
       }).filter(([, v]) => v !== undefined),
     )
@@ -144,7 +146,7 @@ export function registerRunCommands(program: Command): void {
     .requiredOption('--vm <vm>', 'VM name')
     .option('--from <node>', 'source node (default: where the VM runs)')
     .option('--to <node>', 'destination node (default: the first other node)')
-    .option('--strategy <list>', 'precopy,postcopy,dsm,xbzrle,multifd,auto-converge', 'precopy')
+    .option('--strategy <list>', strategyIds.join(','), 'precopy')
     .option('--workload <spec...>', 'idle | echo | dirty:<MiB>M:<MiB/s> | custom:<command>', ['idle'])
     .option('--reps <n>', 'repetitions per strategy × workload', '5')
     .option('--max-bandwidth <MiB/s>', 'migration bandwidth cap (default 1024; QEMU’s own is 128)')
@@ -153,6 +155,7 @@ export function registerRunCommands(program: Command): void {
     .option('--postcopy-after-ms <ms>', 'switch to post-copy after this long')
     .option('--postcopy-after-passes <n>', 'switch to post-copy after this many passes')
     .option('--shared-dir <path>', 'folder both nodes share as memory, for dsm (demo lab: /dev/shm)')
+    .option('--node-memory-dir <path>', "each node's own memory for guest RAM, for dsm-runtime (default /dev/shm; demo lab: its per-node tmpfs)")
     .option('--probe-interval <ms>', 'UDP probe interval (default 1)')
     .option('--json', 'machine-readable output')
     .action(run)

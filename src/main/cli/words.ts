@@ -20,6 +20,7 @@ const FLAGS: Record<string, string> = {
   'params.postcopyAfterMs': '--postcopy-after-ms',
   'params.postcopyAfterPasses': '--postcopy-after-passes',
   'params.sharedMemoryDir': '--shared-dir',
+  'params.nodeMemoryDir': '--node-memory-dir',
   'params.probeIntervalMs': '--probe-interval',
   params: '--postcopy-after-ms/--postcopy-after-passes',
   nodes: '--nodes',

@@ -22,11 +22,15 @@ import { RunWriter } from '../store/run-writer'
 type MigrationHandlers = { [M in keyof MigrationResults]: (input: ParsedInput<M>) => Promise<MigrationResults[M]> }
 
 /**
- * Demo-lab nodes share this machine's /dev/shm: DSM works there without a cluster file system (an
- * ideal no two-node lab has). The lab's own folder there, so `lab down` removes its guests' RAM.
+ * Demo-lab nodes share this machine's /dev/shm: shared memory works there without a cluster file
+ * system (an ideal no two-node lab has). Each node also has memory of its own (a tmpfs in its mount
+ * namespace) for the DSM runtime's source file and replica. The lab's own folders, so `lab down`
+ * removes its guests' RAM.
  */
 export const withLabDefaults = (lab: Lab, params: MigrationParams, demo: DemoLab): MigrationParams =>
-  lab.kind === 'demo' && !params.sharedMemoryDir ? { ...params, sharedMemoryDir: demo.paths.shmDir } : params
+  lab.kind === 'demo'
+    ? { ...params, sharedMemoryDir: params.sharedMemoryDir ?? demo.paths.shmDir, nodeMemoryDir: params.nodeMemoryDir ?? demo.paths.ramDir }
+    : params
 
 const toVmInfo = (v: VmInstance): VmInfo => ({ name: v.spec.name, node: v.node, state: v.state, memoryMiB: v.spec.memoryMiB, sharedMemory: !!v.spec.sharedMemoryPath })
 

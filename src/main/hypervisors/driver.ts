@@ -13,6 +13,8 @@ export interface VmSpec {
   nic?: { mac: string; taps: Record<string, string> }
   /** Guest RAM lives in this file, which both nodes must see as the same memory (DSM / /dev/shm). */
   sharedMemoryPath?: string
+  /** Guest RAM lives in this file in the node's own memory; the DSM runtime replicates it to the destination's. */
+  localMemoryPath?: string
   /** Text the guest prints on its serial console once its workload runs. */
   readyMarker?: string
   /** Where the guest answers UDP echo (the probe's target). */

@@ -34,6 +34,9 @@ export const ramFile = (dir: string, vm: string): string => `${dir.replace(/\/+$
 export function guestDefinition(base: VmSpec, run: RunRequest): VmSpec {
   const spec: VmSpec = { ...base, append: appendFor(base.append, run.workload, base.echo?.port) }
   delete spec.sharedMemoryPath
+  delete spec.localMemoryPath
+  // The DSM runtime's source file and replica: the same path, each in its node's own memory.
+  if (run.strategy === 'dsm-runtime') spec.localMemoryPath = ramFile(run.params.nodeMemoryDir ?? '/dev/shm', base.name)
   if (run.strategy === 'dsm') {
     if (!run.params.sharedMemoryDir) {
       throw new MigLabError('shared_memory_missing', 'The dsm strategy needs a shared memory folder that both nodes see (params.sharedMemoryDir).', {

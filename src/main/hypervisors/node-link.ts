@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream'
+import type { Duplex, Readable } from 'node:stream'
 import { MigLabError } from '../../shared/errors'
 import type { RemoteCommand } from '../remote/command'
 
@@ -12,7 +12,7 @@ export interface LinkExecResult {
 export interface ExecOpts {
   timeoutMs?: number
   signal?: AbortSignal
-  stdin?: string
+  stdin?: string | Readable
   onStdout?: (chunk: Buffer) => void
   onStderr?: (chunk: Buffer) => void
 }
@@ -29,7 +29,8 @@ export interface NodeLink {
   /** The address other nodes reach this node at (migration streams go there). */
   readonly address: string
   /**
-   * `stdin` is written to the command and closed: how secrets reach a node (never its command line).
+   * `stdin` is written to the command and closed: how secrets reach a node (never its command line);
+   * a stream is piped and ends when it does (a long-running command driven line by line).
    * `onStdout`/`onStderr` hear output as it arrives (e.g. `xl migrate`'s phase lines, timestamped on arrival).
    */
   exec(command: RemoteCommand, opts?: ExecOpts): Promise<LinkExecResult>

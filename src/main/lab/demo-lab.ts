@@ -1,4 +1,5 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import type { DemoLabStatus } from '../../shared/domain'
 import { MigLabError } from '../../shared/errors'
@@ -101,6 +102,9 @@ export class DemoLab {
       report.checkCancelled()
 
       ensurePrivateDir(this.paths.shmDir)
+      // Mount points for each node's own memory and ~/.ssh (the nodes mount over them, this machine never does).
+      ensurePrivateDir(this.paths.ramDir)
+      mkdirSync(join(userInfo().homedir, '.ssh'), { recursive: true, mode: 0o700 })
       report.progress(0.06, 'Lab SSH key')
       await ensureKeyPair(tools['ssh-keygen'], this.paths.clientKey, `miglab demo lab ${this.prefix}`)
       report.checkCancelled()

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MigLabError } from '../../shared/errors'
@@ -22,3 +23,9 @@ export function resourcePath(relative: string): string {
 export const guestResourcesDir = (): string => dirname(resourcePath('guest/init'))
 /** The shipped `resources/xen` folder (the Xen lab's dom0 scripts). */
 export const xenResourcesDir = (): string => dirname(resourcePath('xen/sysinit'))
+
+/** The DSM runtime's C source as shipped, and its sha256 (what a node's build is checked against). */
+export function dsmRuntimeSource(): { text: string; sha256: string } {
+  const text = readFileSync(resourcePath('dsm/miglab-dsm.c'), 'utf8')
+  return { text, sha256: createHash('sha256').update(text).digest('hex') }
+}

@@ -50,8 +50,9 @@ export function sshdConfig(paths: LabPaths, node: NodePlan): string {
     `ListenAddress ${node.ip}:22`,
     `HostKey ${q(hostKeyFile(paths, node))}`,
     `PidFile ${q(pidFile(paths, node))}`,
-    // The lab's key, and the node's own authorized_keys (what the MPI wizard's SSH trust step writes).
+    // The lab's key for MigLab; the node's own list for keys other nodes authorise (the MPI wizard's).
     `AuthorizedKeysFile ${q(authorizedKeysFile(paths))} .ssh/authorized_keys`,
+    `# Guest RAM folder private to this node (a tmpfs in its mount namespace): ${paths.ramDir}`,
     'PermitRootLogin prohibit-password',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
@@ -88,13 +89,15 @@ export async function ensureSshd(paths: LabPaths, node: NodePlan, tools: { sshd:
   if (pid && !configChanged && inNetns(pid, node.namespace)) return { started: false }
   if (pid) await killAll([pid])
   mkdirSync('/run/sshd', { recursive: true }) // sshd's privilege-separation directory
-  // unshare --uts gives each node its own hostname, --mount its own view of files: this machine's
-  // ~root/.bashrc is hidden there (bash sources it for every SSH command; a pyenv init in it cost
-  // ~300 ms per command, most of a run's overhead). Each node has its own ~root/.ssh and ~root/.miglab,
-  // as separate machines would: a wizard's SSH trust and builds never touch this machine's root files.
-  // The script is constant, the values its arguments.
+  // unshare --uts gives each node its own hostname, --mount its own view of files (private
+  // propagation: nothing mounted there reaches this machine or another node): this machine's
+  // ~root/.bashrc is hidden (bash sources it for every SSH command; a pyenv init in it cost ~300 ms
+  // per command); ~root/.ssh and ~root/.miglab are the node's own, as separate machines would have
+  // them (a wizard's SSH trust and builds never touch this machine's root files); and a fresh tmpfs
+  // over the lab's RAM folder is the node's own memory for guest RAM. The script is constant, the
+  // values its arguments.
   const launched = await spawnDaemon(
-    ['ip', 'netns', 'exec', node.namespace, 'unshare', '--uts', '--mount', 'sh', '-c', NODE_INIT, 'miglab-node', node.name, tools.sshd, configFile(paths, node), nodeSshDir(paths, node), nodeMiglabDir(paths, node)],
+    ['ip', 'netns', 'exec', node.namespace, 'unshare', '--uts', '--mount', '--propagation', 'private', 'sh', '-c', NODE_INIT, 'miglab-node', node.name, tools.sshd, configFile(paths, node), paths.ramDir, nodeSshDir(paths, node), nodeMiglabDir(paths, node)],
     logFile(paths, node),
   )
   writeFileSync(pidFile(paths, node), `${launched}\n`)
@@ -102,7 +105,8 @@ export async function ensureSshd(paths: LabPaths, node: NodePlan, tools: { sshd:
 }
 
 const NODE_INIT = `for f in ~root/.bashrc; do [ -f "$f" ] && mount --bind /dev/null "$f"; done
-mkdir -p -m 700 ~root/.ssh ~root/.miglab && mount --bind "$4" ~root/.ssh && mount --bind "$5" ~root/.miglab &&
+mount -t tmpfs -o mode=0700 miglab-node-ram "$4" || exit 1
+mkdir -p -m 700 ~root/.ssh ~root/.miglab && mount --bind "$5" ~root/.ssh && mount --bind "$6" ~root/.miglab || exit 1
 hostname "$1" && exec "$2" -D -e -f "$3"`
 
 /** Throws with sshd's own log when the node's daemon died right after starting. */

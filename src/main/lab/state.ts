@@ -48,6 +48,14 @@ export class LabPaths {
     return `/dev/shm/${this.prefix}-shm`
   }
 
+  /**
+   * Where each node keeps guest RAM of its own: every node mounts its own tmpfs here in its mount
+   * namespace, so a file one node writes there is not the other's (the DSM runtime copies it).
+   */
+  get ramDir(): string {
+    return `/dev/shm/${this.prefix}-ram`
+  }
+
   readSettings(): LabSettings | undefined {
     try {
       return JSON.parse(readFileSync(this.settings, 'utf8')) as LabSettings

@@ -3,6 +3,8 @@ import { appendLineOnce, ensureKeyPair, mpiVersion, nprocOnline, readMpiFile, re
 import type { NodeRef, PlannedCommand, Step, Wizard } from './engine'
 import { grappaStep } from './grappa'
 import { pingPongSteps } from './mpi-pingpong'
+import { dsmRuntimeSource } from '../lab/resources'
+import { buildDsmRuntime, dsmRuntimeStatus } from '../remote/dsm'
 import { packagesStep } from './packages'
 
 const packages = packagesStep('packages', 'OpenMPI packages', { apt: ['openmpi-bin', 'libopenmpi-dev'], dnf: ['openmpi', 'openmpi-devel'] })
@@ -99,9 +101,28 @@ const files: Step = {
   },
 }
 
+/** MigLab's DSM runtime (resources/dsm), compiled on the node with mpicc; rebuilt when the shipped source changes. */
+const dsmRuntime: Step = {
+  id: 'dsm-runtime',
+  title: 'Build the DSM runtime (mpicc)',
+  scope: 'node',
+  async check(ctx, t) {
+    const { sha256 } = dsmRuntimeSource()
+    const have = (await ctx.exec.run(t.node!, dsmRuntimeStatus(), { timeoutMs: 15_000 })).stdout.trim()
+    if (have === 'no-mpi') return { kind: 'not_checkable', reason: `mpirun is missing on ${t.node!.name} (the packages step installs it)` }
+    const facts = { sha256 }
+    if (have === sha256) return { kind: 'ok', found: `~/.miglab/dsm/miglab-dsm built from the shipped source (${sha256.slice(0, 12)})`, facts }
+    return { kind: 'change', found: have ? `built from another source (${have.slice(0, 12)})` : 'not built', change: 'compile resources/dsm/miglab-dsm.c with mpicc into ~/.miglab/dsm', facts }
+  },
+  plan(_ctx, t) {
+    const src = dsmRuntimeSource()
+    return [{ node: t.node!, command: buildDsmRuntime(src.sha256), asRoot: false, input: async () => src.text, timeoutMs: 120_000 }]
+  },
+}
+
 export const mpiWizard: Wizard = {
   id: 'mpi',
   title: 'MPI cluster (OpenMPI)',
-  about: 'OpenMPI on every node, SSH trust from the head node with pinned host keys, a hostfile and rankfile with one rank per node on distinct cores, then a ping-pong benchmark (latency, bandwidth per message size) across the nodes.',
-  steps: [packages, version, trust, files, ...pingPongSteps, grappaStep],
+  about: 'OpenMPI on every node, SSH trust from the head node with pinned host keys, a hostfile and rankfile with one rank per node on distinct cores, MigLab\'s DSM runtime built on every node, then a ping-pong benchmark (latency, bandwidth per message size) across the nodes.',
+  steps: [packages, version, trust, files, dsmRuntime, ...pingPongSteps, grappaStep],
 }

@@ -4,7 +4,7 @@ import { id, labName } from './app'
 
 /** Contract of live-migration experiments: VMs, strategies, experiments, run details and comparisons. */
 
-export const strategyIds = ['precopy', 'postcopy', 'dsm', 'xbzrle', 'multifd', 'auto-converge'] as const
+export const strategyIds = ['precopy', 'postcopy', 'dsm', 'dsm-runtime', 'xbzrle', 'multifd', 'auto-converge'] as const
 export const strategyId = z.enum(strategyIds)
 export type StrategyId = z.infer<typeof strategyId>
 
@@ -13,9 +13,17 @@ export const strategyLabels: Record<StrategyId, string> = {
   postcopy: 'Hybrid pre-copy → post-copy',
   // Id `dsm` kept for stored runs; what it is today: both nodes map one memory (the same host, or a coherent shared mount).
   dsm: 'Shared memory (same host): RAM not copied',
+  // MigLab's DSM runtime (MPI) keeps a replica of the guest's RAM on the destination's own memory.
+  'dsm-runtime': 'DSM (page replica over the network)',
   xbzrle: 'Pre-copy + XBZRLE delta compression',
   multifd: 'Pre-copy over several channels (multifd)',
   'auto-converge': 'Pre-copy + auto-converge (vCPU throttling)',
+}
+
+/** What a reader must know to read a strategy's figures, shown beside it where it is offered. */
+export const strategyNotes: Partial<Record<StrategyId, string>> = {
+  dsm: 'Both nodes map one memory: in the demo lab the shared folder is this machine\'s own memory, an ideal no real two-node lab has.',
+  'dsm-runtime': "MigLab's DSM runtime (MPI) copies changed pages into a replica in the destination's own memory; the final sync is part of the downtime.",
 }
 
 /** Tuning for one migration. Units in the names; QEMU's own units are converted by the driver. */
@@ -31,6 +39,8 @@ export const migrationParams = z
     xbzrleCacheMiB: z.number().int().min(1).max(65_536).optional(),
     /** Folder both nodes see as the same memory (DSM mount on real nodes, /dev/shm in the demo lab). */
     sharedMemoryDir: z.string().min(1).max(200).optional(),
+    /** Each node's own memory for guest RAM the DSM runtime replicates (a node-local tmpfs; /dev/shm when absent). */
+    nodeMemoryDir: z.string().min(1).max(200).optional(),
     probeIntervalMs: z.number().min(1).max(1000).default(1),
     /** Give up on one migration after this long (it is cancelled, the VM stays on the source). */
     timeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),

@@ -55,10 +55,12 @@ export function qemuArgs(l: QemuLaunch): string[] {
     '-qmp', `unix:${optValue(paths.qmpSocket)},server=on,wait=off`,
     '-daemonize', '-pidfile', paths.pidFile,
   ]
-  if (spec.sharedMemoryPath) {
-    // Guest RAM in a file both nodes map: with x-ignore-shared the migration skips it entirely.
+  const ramPath = spec.sharedMemoryPath ?? spec.localMemoryPath
+  if (ramPath) {
+    // Guest RAM in a file (both nodes map it, or the DSM runtime replicates it): with x-ignore-shared
+    // the migration stream skips it entirely.
     args.push(
-      '-object', `memory-backend-file,id=mem,size=${spec.memoryMiB}M,mem-path=${optValue(spec.sharedMemoryPath)},share=on`,
+      '-object', `memory-backend-file,id=mem,size=${spec.memoryMiB}M,mem-path=${optValue(ramPath)},share=on`,
       '-machine', 'memory-backend=mem',
     )
   }

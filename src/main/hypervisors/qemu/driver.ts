@@ -10,6 +10,7 @@ import { NodeClocks, type NodeClock } from '../node-clock'
 import { and, cmd } from '../../remote/command'
 import type { TlsMaterial } from '../../security/migration-ca'
 import { DEFAULT_RUN_DIR, nodeDir, qemuArgs, vmPaths, type VmPaths } from './command-line'
+import { dsmRuntimeUnavailable } from './dsm-runtime'
 import { runMigration } from './migrate'
 import { QmpClient } from './qmp'
 
@@ -22,6 +23,8 @@ export interface QemuDriverOptions {
   tls?: { material(nodeId: string, address: string): Promise<TlsMaterial> }
   /** Node clock offsets, shared with the runner (one measurement per node and minute). */
   clocks?: NodeClocks
+  /** TEST ONLY: DSM over the network switches over without its final sync (the guest resumes on stale RAM). */
+  testOnlySkipDsmFinalSync?: boolean
 }
 
 export interface Listed {
@@ -43,12 +46,14 @@ export class QemuDriver implements HypervisorDriver {
   private readonly migrating = new Set<string>()
   private readonly clocks: NodeClocks
   private readonly tls: QemuDriverOptions['tls']
+  readonly testOnlySkipDsmFinalSync: boolean
 
   constructor(options: QemuDriverOptions = {}) {
     this.runDir = options.runDir ?? DEFAULT_RUN_DIR
     this.accelChoice = options.accel ?? 'auto'
     this.tls = options.tls
     this.clocks = options.clocks ?? new NodeClocks()
+    this.testOnlySkipDsmFinalSync = options.testOnlySkipDsmFinalSync ?? false
   }
 
   /**
@@ -157,7 +162,8 @@ export class QemuDriver implements HypervisorDriver {
     const stored: VmSpec = { ...spec, accel }
     const args = qemuArgs({ spec: stored, node: node.name, paths, accel, incoming })
     this.dropQmp(node, spec.name)
-    const roots = [this.runDir, ...(spec.sharedMemoryPath ? [posix.dirname(spec.sharedMemoryPath)] : [])]
+    const ram = spec.sharedMemoryPath ?? spec.localMemoryPath
+    const roots = [this.runDir, ...(ram ? [posix.dirname(ram)] : [])]
     await execOk(node, remote.startQemu(roots, paths.dir, paths.specFile, JSON.stringify(stored), args), `Starting QEMU for ${spec.name}`, { timeoutMs: 30_000 })
     return paths
   }
@@ -195,7 +201,8 @@ export class QemuDriver implements HypervisorDriver {
   }
 
   /**
-   * Ends the VM's process on that node: QMP quit, then TERM, then KILL; leaves shared memory alone.
+   * Ends the VM's process on that node: QMP quit, then TERM, then KILL; leaves shared memory alone
+   * (RAM in the node's own memory goes with it).
    * `known` is a listing the caller already has (null: known not to run), saving a round trip.
    */
   async terminate(node: NodeLink, vm: string, known?: Listed | null): Promise<void> {
@@ -215,7 +222,9 @@ export class QemuDriver implements HypervisorDriver {
       }
     }
     this.dropQmp(node, vm)
-    await execOk(node, remote.removePaths(this.paths(node, vm).dir), 'Removing VM files', { timeoutMs: 10_000 })
+    // RAM in the node's own memory belongs to this copy (a DSM source left behind, a replica rolled back).
+    const ram = listed?.spec.localMemoryPath ? [listed.spec.localMemoryPath] : []
+    await execOk(node, remote.removePaths(this.paths(node, vm).dir, ...ram), 'Removing VM files', { timeoutMs: 10_000 })
   }
 
   async stop(node: NodeLink, vm: string): Promise<void> {
@@ -223,6 +232,8 @@ export class QemuDriver implements HypervisorDriver {
     await this.terminate(node, vm, listed?.alive ? listed : null)
     // The shared RAM file belongs to the VM, not to a node: remove it when the VM itself stops.
     if (listed?.spec.sharedMemoryPath) await execOk(node, remote.removePaths(listed.spec.sharedMemoryPath), 'Removing shared memory', { timeoutMs: 10_000 })
+    // RAM in the node's own memory (the DSM runtime's source or replica) goes with the copy on that node.
+    if (listed?.spec.localMemoryPath) await execOk(node, remote.removePaths(listed.spec.localMemoryPath), 'Removing guest RAM', { timeoutMs: 10_000 })
   }
 
   private async waitGone(node: NodeLink, pid: number, ms: number): Promise<boolean> {
@@ -237,12 +248,19 @@ export class QemuDriver implements HypervisorDriver {
   async capabilities(nodes: NodeLink[], params: MigrationParams): Promise<StrategySupport[]> {
     const missing: string[] = []
     await Promise.all(nodes.map(async (n) => ((await n.exec(remote.qemuVersion(), { timeoutMs: 15_000 })).code === 0 ? undefined : missing.push(n.name))))
-    const shared = missing.length === 0 && nodes.length >= 2 ? await this.sharedMemoryCheck(nodes, params.sharedMemoryDir) : undefined
+    const ready = missing.length === 0 && nodes.length >= 2
+    const [shared, noRuntime] = ready
+      ? await Promise.all([
+          this.sharedMemoryCheck(nodes, params.sharedMemoryDir),
+          dsmRuntimeUnavailable(nodes, params.nodeMemoryDir ?? '/dev/shm', (dir) => this.sharedMemoryCheck(nodes, dir)),
+        ])
+      : [undefined, undefined]
     return strategyIds.map((id: StrategyId): StrategySupport => {
       const base = { id, label: strategyLabels[id] }
       if (missing.length) return { ...base, supported: false, reason: `QEMU (${remote.QEMU}) is not installed on ${missing.join(', ')}.` }
       if (nodes.length < 2) return { ...base, supported: false, reason: 'Migration needs at least two nodes.' }
       if (id === 'dsm' && shared) return { ...base, supported: false, reason: shared }
+      if (id === 'dsm-runtime' && noRuntime) return { ...base, supported: false, reason: noRuntime }
       return { ...base, supported: true }
     })
   }

@@ -4,6 +4,7 @@ import { MigLabError, toApiError } from '../../../shared/errors'
 import type { MigrateHooks, MigrationOutcome } from '../driver'
 import type { NodeLink } from '../node-link'
 import type { QemuDriver } from './driver'
+import { DsmRuntime, type DsmLine } from './dsm-runtime'
 import { planMigration, TLS_CREDS_ID } from './plan'
 import type { QmpClient, QmpEvent } from './qmp'
 import { pollUntil, waitFor } from '../../util/poll'
@@ -31,6 +32,11 @@ interface MigrateInfo {
 
 const POLL_MS = 20
 const TERMINAL = new Set(['completed', 'failed', 'cancelled'])
+/** Background rounds the DSM runtime completes before QEMU is asked to migrate (the first copies everything). */
+const DSM_ROUNDS_BEFORE_MIGRATE = 2
+/** Pause between the runtime's background rounds. */
+const DSM_PAUSE_MS = 20
+const DSM_FINAL_TIMEOUT_MS = 30_000
 
 function sampleOf(info: MigrateInfo): Record<string, number> {
   const v: Record<string, number> = {}
@@ -99,6 +105,8 @@ export async function runMigration(
   let dst: QmpClient | undefined
   let last: MigrateInfo | undefined
   let switchedToPostcopy = false
+  let runtime: DsmRuntime | undefined
+  let dsm: DsmFigures | undefined
   try {
     await d.terminate(to, vm, null) // leftovers of an earlier failed attempt; the VM does not run there (checked)
     emit('phase', to.name, { phase: 'destination-start' })
@@ -120,6 +128,21 @@ export async function runMigration(
     await dst.execute('migrate-incoming', { uri: tcpUri(to.address, port) })
     // The clocks ride along so STOP/RESUME can be placed on the timeline again from stored events alone.
     const clocks = { epochAtZero, sourceOffsetMs: srcClock.offsetMs, destinationOffsetMs: dstClock.offsetMs }
+    if (plan.dsmRuntime) {
+      dsm = { startedAtMs: clock() }
+      runtime = await startDsmRuntime(from, to, source.spec.localMemoryPath!, hooks, emit)
+      // The first round copies what differs from the replica, later ones only changed pages: the final
+      // sync, which the stopped guest waits for, is left only what changed since the last round.
+      await runtime.whenLine((l) => l.event === 'round' && (l.round ?? 0) >= DSM_ROUNDS_BEFORE_MIGRATE - 1, params.timeoutMs, `${DSM_ROUNDS_BEFORE_MIGRATE} background rounds`).catch((err: unknown) => {
+        // A cancel kills the runtime, which then reports its end: the cause is the cancel.
+        throw signal?.aborted ? new MigLabError('cancelled', 'The migration was cancelled while the DSM runtime copied the guest\'s RAM.') : err
+      })
+      dsm.migrateAtMs = clock()
+    }
+    // At pre-switchover (vCPUs stopped, the source waiting for migrate-continue): the final sync, then on.
+    let switchover: Promise<void> | undefined
+    const startSwitchover = () => (switchover ??= finalSync(runtime!, src, d.testOnlySkipDsmFinalSync, clock, dsm!))
+    if (runtime) unsubscribe.push(src.onEvent((e) => e.event === 'MIGRATION' && e.data.status === 'pre-switchover' && void startSwitchover().catch(() => undefined)))
     emit('phase', from.name, { phase: 'migrate', uri: tcpUri(to.address, port), strategy, tls: params.tls, capabilities: plan.capabilities, parameters: plan.sourceParameters, clocks })
     const startedAt = clock()
     await src.execute('migrate', { uri: tcpUri(to.address, port) })
@@ -136,6 +159,7 @@ export async function runMigration(
         emit('status', from.name, { status })
       }
       if (TERMINAL.has(status)) break
+      if (runtime && status === 'pre-switchover') await startSwitchover()
       const elapsed = clock() - startedAt
       if (plan.postcopy && !switchedToPostcopy && status === 'active') {
         const passes = info.ram?.['dirty-sync-count'] ?? 0
@@ -169,6 +193,7 @@ export async function runMigration(
       return info['total-time'] ? info : undefined
     }, { timeoutMs: 10_000, intervalMs: POLL_MS })
     if (final) last = final
+    if (switchover) await switchover
     await waitStatus(dst, 'running', 10_000, `destination ${to.name}`)
     const srcState = await src.execute<{ status: string }>('query-status')
     emit('phase', from.name, { phase: 'source-quit', sourceState: srcState.status })
@@ -180,6 +205,10 @@ export async function runMigration(
     // Events may trail the final reply by a few ms.
     await waitFor(() => !!(stopEvent && resumeEvent), { timeoutMs: 500, intervalMs: POLL_MS })
     const { figures, unmeasured } = finalFigures(final)
+    if (runtime) {
+      await runtime.stop()
+      Object.assign(figures, dsmFigures(runtime, dsm!, figures, unmeasured))
+    }
     const outcome: MigrationOutcome = {
       figures,
       unmeasured,
@@ -196,6 +225,13 @@ export async function runMigration(
   } catch (err) {
     const e = toApiError(err)
     const measured = last ? { lastInfo: last } : {}
+    if (runtime) {
+      // A source paused at pre-switchover waits for migrate-continue forever: cancel it first, so it
+      // resumes; the runtime ends at the end of its stdin without touching the source's RAM.
+      await src.execute('migrate_cancel', undefined, 5000).catch(() => undefined)
+      await runtime.stop()
+      emit('dsm', from.name, { event: 'stopped', totalBytes: runtime.totalBytes })
+    }
     // MigLab may have lost sight of a migration that went on without it (a dropped link, a lost QMP
     // channel): ask the source afresh before deciding which copy to keep.
     const completed = last?.status === 'completed' || (await freshStatus(d, from, vm)) === 'completed'
@@ -302,4 +338,64 @@ async function rollBack(d: QemuDriver, vm: string, from: NodeLink, to: NodeLink,
   if (where.length !== 1 || where[0] !== from.name) {
     throw new MigLabError('vm_state_unclear', `After the failed migration VM "${vm}" runs on [${where.join(', ')}], expected only ${from.name}.`)
   }
+}
+
+/** When the DSM runtime's phases happened on the run timeline, and what its final sync reported. */
+interface DsmFigures {
+  startedAtMs: number
+  migrateAtMs?: number
+  final?: DsmLine
+  /** From sending `final` to its line arriving: what the stopped guest waited for the sync. */
+  finalWaitMs?: number
+}
+
+/** The runtime between the two nodes, its progress stored as samples (bytes, pages, ms per round) and events. */
+async function startDsmRuntime(from: NodeLink, to: NodeLink, ramFile: string, hooks: MigrateHooks, emit: (kind: string, node: string | undefined, data: Record<string, unknown>) => void): Promise<DsmRuntime> {
+  emit('phase', from.name, { phase: 'dsm-runtime-start', ramFile })
+  return DsmRuntime.start({
+    from,
+    to,
+    sourceFile: ramFile,
+    replicaFile: ramFile,
+    pauseMs: DSM_PAUSE_MS,
+    signal: hooks.signal,
+    onLine: (l) => {
+      const t = hooks.clock()
+      if (l.event === 'round' || l.event === 'final') {
+        hooks.onSample?.({ tMs: t, values: { 'dsm.bytes': l.totalBytes ?? 0, 'dsm.round_pages': l.pages ?? 0, 'dsm.round_ms': l.ms ?? 0 } })
+      }
+      if (l.event !== 'round') emit('dsm', from.name, { ...l })
+    },
+  })
+}
+
+/**
+ * The source is stopped at pre-switchover: the runtime's final sync moves the pages changed since its
+ * last round, then QEMU switches over. TEST ONLY `skip` ends the runtime without that sync (the
+ * destination then resumes on a stale replica: what the consistency check must catch).
+ */
+async function finalSync(runtime: DsmRuntime, src: QmpClient, skip: boolean, clock: () => number, f: DsmFigures): Promise<void> {
+  const sentAt = clock()
+  const from = runtime.lines.length
+  runtime.send(skip ? 'skip' : 'final')
+  const line = await runtime.whenLine((l) => l.event === (skip ? 'cancelled' : 'final'), DSM_FINAL_TIMEOUT_MS, skip ? 'its end (final sync skipped)' : 'the final sync', from)
+  f.finalWaitMs = clock() - sentAt
+  if (!skip) f.final = line
+  await src.execute('migrate-continue', { state: 'pre-switchover' })
+}
+
+/**
+ * The runtime's figures; its bytes count in "data sent" with QEMU's stream (the stream alone stays in
+ * the run's raw query-migrate reply), so transferred_bytes - dsm_bytes is QEMU's own counter.
+ */
+function dsmFigures(runtime: DsmRuntime, f: DsmFigures, figures: Record<string, number>, unmeasured: Record<string, string>): Record<string, number> {
+  const out: Record<string, number> = { dsm_bytes: runtime.totalBytes, dsm_rounds: runtime.lines.filter((l) => l.event === 'round').length }
+  if (f.migrateAtMs !== undefined) out.dsm_presync_ms = f.migrateAtMs - f.startedAtMs
+  if (f.final) {
+    out.dsm_final_sync_ms = f.final.ms ?? 0
+    out.dsm_final_bytes = f.final.bytes ?? 0
+  } else unmeasured.dsm_final_sync_ms = 'the final sync was skipped (test only)'
+  if (f.finalWaitMs !== undefined) out.dsm_final_wait_ms = f.finalWaitMs
+  if (figures.transferred_bytes !== undefined) out.transferred_bytes = figures.transferred_bytes + out.dsm_bytes
+  return out
 }

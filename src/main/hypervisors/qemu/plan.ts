@@ -9,6 +9,8 @@ export interface QemuMigrationPlan {
   sourceParameters: Record<string, unknown>
   destinationParameters: Record<string, unknown>
   postcopy?: { afterPasses?: number; afterMs?: number }
+  /** DSM over the network: the runtime replicates the RAM file; the final sync happens at pre-switchover. */
+  dsmRuntime?: boolean
 }
 
 const MiB = 1024 * 1024
@@ -38,9 +40,17 @@ export function planMigration(spec: VmSpec, strategy: StrategyId, params: Migrat
       hint: 'Boot the VM with a shared memory file (the experiment runner does this for dsm runs).',
     })
   }
+  if (strategy === 'dsm-runtime' && !spec.localMemoryPath) {
+    throw new MigLabError('local_memory_missing', `DSM over the network needs VM "${spec.name}" to keep its RAM in a file in the node's own memory, and it does not.`, {
+      hint: 'Boot the VM with its RAM in a node-local file (the experiment runner does this for dsm-runtime runs).',
+    })
+  }
   const capabilities: Record<string, boolean> = {
     'postcopy-ram': strategy === 'postcopy',
-    'x-ignore-shared': strategy === 'dsm',
+    // The RAM file is not in the stream: shared by both nodes (dsm), or replicated by the runtime (dsm-runtime).
+    'x-ignore-shared': strategy === 'dsm' || strategy === 'dsm-runtime',
+    // Always set (QEMU keeps capabilities across migrations): only the runtime's final sync needs the pause.
+    'pause-before-switchover': strategy === 'dsm-runtime',
     xbzrle: strategy === 'xbzrle',
     multifd: strategy === 'multifd',
     'auto-converge': strategy === 'auto-converge',
@@ -53,6 +63,7 @@ export function planMigration(spec: VmSpec, strategy: StrategyId, params: Migrat
   sourceParameters['downtime-limit'] = params.downtimeLimitMs ?? QEMU_DEFAULT_DOWNTIME_LIMIT_MS
   if (strategy === 'xbzrle' && params.xbzrleCacheMiB !== undefined) sourceParameters['xbzrle-cache-size'] = params.xbzrleCacheMiB * MiB
   const plan: QemuMigrationPlan = { capabilities, sourceParameters, destinationParameters: common }
+  if (strategy === 'dsm-runtime') plan.dsmRuntime = true
   if (strategy === 'postcopy') {
     const { postcopyAfterPasses: afterPasses, postcopyAfterMs } = params
     plan.postcopy = { afterPasses, afterMs: afterPasses === undefined && postcopyAfterMs === undefined ? DEFAULT_POSTCOPY_AFTER_MS : postcopyAfterMs }

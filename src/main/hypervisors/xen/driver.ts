@@ -11,6 +11,7 @@ import { parseMap, parseMinimal, parseRecords } from './xe-parse'
 const UNSUPPORTED: Record<Exclude<StrategyId, 'precopy'>, string> = {
   postcopy: "XenServer's live migration is pre-copy only.",
   dsm: "Needs the thesis's DSM memory layer, which stock XenServer does not have.",
+  'dsm-runtime': "MigLab's DSM runtime replicates a QEMU guest's RAM file; XenServer guests have none.",
   xbzrle: 'XBZRLE delta compression is a QEMU migration feature that xe does not expose.',
   multifd: 'Multi-channel (multifd) migration is a QEMU feature that xe does not expose.',
   'auto-converge': 'Auto-converge (vCPU throttling) is a QEMU feature that xe does not expose.',

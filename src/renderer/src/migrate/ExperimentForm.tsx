@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react'
 import type { Input } from '../../../shared/api'
-import { strategyIds, type StrategyId, type Workload } from '../../../shared/contract/migration'
+import { strategyIds, strategyNotes, type StrategyId, type Workload } from '../../../shared/contract/migration'
 import type { Lab } from '../../../shared/domain'
 import type { ApiError } from '../../../shared/errors'
 import { useCall } from '../api'
@@ -155,6 +155,7 @@ export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { la
                 <span>
                   {c?.label ?? id}
                   {disabled && c?.reason && <span className="reason">{c.reason}</span>}
+                  {!disabled && strategyNotes[id] && <span className="reason">{strategyNotes[id]}</span>}
                 </span>
               </label>
             )
