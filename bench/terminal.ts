@@ -47,7 +47,6 @@ async function serve(env: Record<string, string>) {
     })
   })
   const origin = new URL(url).origin
-  // One socket per call: an open socket hears every terminal's output, which would double what the server sends.
   const call = async (method: string, input: unknown) => {
     const ws = new WebSocket(`${origin.replace('http', 'ws')}/api?token=${new URL(url).hash.slice(7)}`, { headers: { Origin: origin } })
     await new Promise((r) => ws.once('open', r))
@@ -94,6 +93,7 @@ try {
     { name: '+ server coalescing (the default)', tuning: {}, server: coalesced },
     { name: 'default + WebGL forced', tuning: { renderer: 'webgl' }, server: coalesced },
   ]
+  if (process.env.ONLY) configs.splice(0, configs.length, ...configs.filter((c) => c.name.includes(process.env.ONLY!)))
   const profile = process.env.MIGLAB_PROFILE // a directory: one .cpuprofile per configuration
   const browser = await chromium.launch({
     executablePath: process.env.MIGLAB_CHROMIUM ?? '/usr/bin/chromium',
@@ -120,6 +120,8 @@ try {
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
       await cdp.send('Profiler.start')
     }
+    const trace = process.env.MIGLAB_TRACE && round === 0
+    if (trace) await browser.startTracing(page, { path: join(process.env.MIGLAB_TRACE!, `${results.length}.json`), categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink', 'cc', 'gpu', 'toplevel', 'ipc', 'mojom'] })
     const start = performance.now()
     await page.keyboard.type(`${flood.text}; echo\n`)
     await page.waitForFunction(
@@ -128,6 +130,7 @@ try {
       { timeout: 600_000, polling: 50 },
     )
     const termS = (performance.now() - start) / 1000
+    if (trace) await browser.stopTracing()
     let idle: number | undefined
     if (cdp) {
       const { profile: p } = await cdp.send('Profiler.stop')
@@ -139,10 +142,8 @@ try {
       idle = (p.samples ?? []).reduce((a, id, i) => a + (idleIds.has(id) ? deltas[i] : 0), 0) / (total || 1)
     }
     const rendered = Number(await host.getAttribute('data-bytes-written')) - before
-    // Close the shell over the contract: a closed page leaves it open, and sshd allows 10 per connection.
-    await c.server.call('terminals.close', { id: await page.getByTestId('terminal').getAttribute('data-terminal-id') })
     results.push({ name: c.name, mbs: bytes / 1e6 / termS, renderer: (await host.getAttribute('data-renderer')) ?? '?', rendered, idle })
-    await page.close()
+    await page.close() // its socket closes, and the server closes its shell (sshd allows 10 per connection)
   }
   await browser.close()
 
