@@ -19,8 +19,11 @@
 // page CPU per MB that xterm alone does: per-frame renders (layout, paint, raster of every row,
 // 60/s when each frame brings output) and the page waits ~17 % for data while the server and
 // sshd take their share of the two cores. Pacing renders to 20/s in bursts cut the page's CPU
-// per MB by ~30 %. WebGL here is SwiftShader (software): ~2 MB/s, so 'auto' takes WebGL on a GPU
-// only. Flow control off gave the same speed earlier, so the ack path is not the limit.
+// per MB by ~30 % (57 → 40 ms/MB) and gave ×1.2. Tried and dropped (EXTRA, same run): a 100 ms
+// pause ×0.92; an ack per 256 KiB instead of 64 KiB ×0.92; writing the queue as soon as xterm
+// finished the previous write ×0.87 (more renders: 55 ms/MB). WebGL here is SwiftShader
+// (software): 2–6 MB/s, so 'auto' takes WebGL on a GPU only. Flow control off gave the same
+// speed earlier, so the ack path is not the limit.
 import { chromium, type Page } from '@playwright/test'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
