@@ -90,6 +90,7 @@ test('offline history: filter, tag and note a run, charts, thesis view, CSV and 
   const [png] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save Migration timeline as PNG' }).click()])
   expect(readFileSync(await png.path()).subarray(1, 4).toString()).toBe('PNG')
   await page.screenshot({ path: join(shots, 'run-detail.png'), fullPage: true })
+  await expectEveryChartExportable(page)
 
   // The tag filters the list down to that run.
   await page.getByRole('button', { name: '← All runs' }).click()
@@ -101,7 +102,11 @@ test('offline history: filter, tag and note a run, charts, thesis view, CSV and 
   // Compare every run shown: idle and busy guests in the thesis view.
   await page.getByRole('button', { name: /Compare all 19 shown/ }).click()
   await expect(page.getByRole('table', { name: 'Statistics' })).toBeVisible()
+  await expectEveryChartExportable(page)
+  const [bars] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save STOP → RESUME as SVG' }).click()])
+  expect(readFileSync(await bars.path(), 'utf8').match(/<rect x="[^"]+" y="[^"]+" width="[^"]+" height="[^"]+" fill="#/g)?.length).toBeGreaterThanOrEqual(1)
   await page.getByLabel('box plots (spread)').check()
+  await expectEveryChartExportable(page)
   const [box] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save STOP → RESUME as SVG' }).click()])
   expect(readFileSync(await box.path(), 'utf8').match(/fill-opacity="0.2"/g)).toHaveLength(6) // one box per strategy × workload
   await page.screenshot({ path: join(shots, 'compare-groups.png'), fullPage: true })
@@ -222,3 +227,13 @@ test('1 200 runs: the table fetches pages as it scrolls and reaches the oldest r
   }
   await expect.poll(ids).toContain('1')
 })
+
+/** Every chart drawn on the page has its PNG and SVG buttons, named for it. */
+async function expectEveryChartExportable(page: Page): Promise<void> {
+  const titles = await page.locator('figure.chart-figure .chart[role=img]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''))
+  expect(titles.length).toBeGreaterThan(0)
+  for (const title of titles) {
+    await expect(page.getByRole('button', { name: `Save ${title} as PNG`, exact: true }).first()).toBeVisible()
+    await expect(page.getByRole('button', { name: `Save ${title} as SVG`, exact: true }).first()).toBeVisible()
+  }
+}

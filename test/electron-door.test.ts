@@ -135,7 +135,7 @@ function fakeCore() {
   const called: string[] = []
   let listener: ((e: unknown) => void) | undefined
   const handlers = Object.fromEntries(methods.map((m) => [m, async () => (called.push(m), `result of ${m}`)])) as unknown as Handlers
-  const core = { handlers, subscribe: (l: (e: unknown) => void) => ((listener = l), () => undefined), close: async () => undefined } as unknown as Core
+  const core = { handlers, subscribe: (l: (e: unknown) => void) => ((listener = l), () => undefined), endSession: () => undefined, close: async () => undefined } as unknown as Core
   return { core, called, emit: (e: unknown) => listener?.(e) }
 }
 

@@ -11,7 +11,7 @@ async function fakeTerminal() {
   bus.subscribe((e) => events.push(e))
   const stream = new PassThrough()
   const terminals = new TerminalManager(bus, async () => ({ shell: { stream, resize: () => undefined, close: () => stream.destroy() }, title: 't' }))
-  const { id } = await terminals.open(1, 80, 24)
+  const { id } = await terminals.open(1, 80, 24, 'tab-1')
   const data = () => events.filter((e): e is Extract<ApiEvent, { type: 'terminal.data' }> => e.type === 'terminal.data')
   return { terminals, stream, events, data, id }
 }
@@ -47,7 +47,7 @@ describe('terminal output coalescing', () => {
     stream.write(big)
     await tick()
     expect(stream.isPaused()).toBe(true)
-    terminals.ack(id, big.length)
+    terminals.ack(id, big.length, 'tab-1')
     expect(stream.isPaused()).toBe(false)
     expect(data().reduce((a, e) => a + e.data.length, 0)).toBe(big.length)
   })

@@ -36,33 +36,33 @@ describe.skipIf(skip !== null)('terminals over a real sshd', () => {
   })
 
   it('runs what is typed and shows its output', async () => {
-    const { id } = await terminals.open(1, 80, 24)
-    terminals.input(id, 'echo hi-$((40+2))\n')
+    const { id } = await terminals.open(1, 80, 24, 'tab-1')
+    terminals.input(id, 'echo hi-$((40+2))\n', 'tab-1')
     await expect.poll(() => output(id).toString(), { timeout: 30_000 }).toContain('hi-42')
-    terminals.close(id)
+    terminals.close(id, 'tab-1')
   })
 
   it('passes the size to the remote pty, and resizes it', async () => {
-    const { id } = await terminals.open(1, 91, 33)
-    terminals.input(id, 'stty size\n')
+    const { id } = await terminals.open(1, 91, 33, 'tab-1')
+    terminals.input(id, 'stty size\n', 'tab-1')
     await expect.poll(() => output(id).toString(), { timeout: 30_000 }).toContain('33 91')
-    terminals.resize(id, 120, 40)
-    terminals.input(id, 'stty size\n')
+    terminals.resize(id, 120, 40, 'tab-1')
+    terminals.input(id, 'stty size\n', 'tab-1')
     await expect.poll(() => output(id).toString(), { timeout: 30_000 }).toContain('40 120')
-    terminals.close(id)
+    terminals.close(id, 'tab-1')
   })
 
   it('carries multi-byte UTF-8 byte for byte', async () => {
-    const { id } = await terminals.open(1, 80, 24)
-    terminals.input(id, "printf 'caf\\303\\251 \\360\\237\\232\\200 \\346\\274\\242\\n'\n")
+    const { id } = await terminals.open(1, 80, 24, 'tab-1')
+    terminals.input(id, "printf 'caf\\303\\251 \\360\\237\\232\\200 \\346\\274\\242\\n'\n", 'tab-1')
     await expect.poll(() => output(id).toString('utf8'), { timeout: 30_000 }).toContain('café 🚀 漢')
-    terminals.close(id)
+    terminals.close(id, 'tab-1')
   })
 
   it('pauses the stream while the renderer has not acknowledged, and loses nothing', async () => {
     const total = 4 * HIGH_WATER
-    const { id } = await terminals.open(1, 80, 24)
-    terminals.input(id, `stty -echo; head -c ${total} /dev/zero | tr '\\0' x; echo; echo END-OF-$((1+1))-FLOOD\n`)
+    const { id } = await terminals.open(1, 80, 24, 'tab-1')
+    terminals.input(id, `stty -echo; head -c ${total} /dev/zero | tr '\\0' x; echo; echo END-OF-$((1+1))-FLOOD\n`, 'tab-1')
     // Without acks the SSH stream is paused: what arrived stops growing near the high-water mark.
     let stalled = -1
     await expect
@@ -83,7 +83,7 @@ describe.skipIf(skip !== null)('terminals over a real sshd', () => {
       .poll(
         () => {
           const now = output(id).length
-          terminals.ack(id, now - acked)
+          terminals.ack(id, now - acked, 'tab-1')
           acked = now
           return output(id).toString('latin1').includes('END-OF-2-FLOOD')
         },
@@ -93,13 +93,13 @@ describe.skipIf(skip !== null)('terminals over a real sshd', () => {
     // The flood is the one long run of x (the echoed command line holds a single x).
     const longestRun = Math.max(...(output(id).toString('latin1').match(/x+/g) ?? []).map((run) => run.length))
     expect(longestRun).toBe(total)
-    terminals.close(id)
+    terminals.close(id, 'tab-1')
   })
 
   it('reports the end of the shell', async () => {
-    const { id } = await terminals.open(1, 80, 24)
-    terminals.input(id, 'exit\n')
+    const { id } = await terminals.open(1, 80, 24, 'tab-1')
+    terminals.input(id, 'exit\n', 'tab-1')
     await expect.poll(() => exits, { timeout: 30_000 }).toContain(id)
-    expect(() => terminals.input(id, 'ls\n')).toThrow(/closed/)
+    expect(() => terminals.input(id, 'ls\n', 'tab-1')).toThrow(/closed/)
   })
 })

@@ -51,7 +51,10 @@ export interface CoreOptions {
 export interface Core {
   readonly handlers: Handlers
   readonly services: Services
-  subscribe(listener: EventListener): () => void
+  /** Every event; for a door session, terminal events of that session's own terminals only. */
+  subscribe(listener: EventListener, session?: string): () => void
+  /** A door connection ended (tab closed, socket dropped, window closed): its terminals close. */
+  endSession(session: string): void
   close(): Promise<void>
 }
 
@@ -132,7 +135,16 @@ export function createCore(options: CoreOptions): Core {
   return {
     handlers,
     services,
-    subscribe: (listener) => bus.subscribe(listener),
+    subscribe: (listener, session) =>
+      bus.subscribe(
+        session === undefined
+          ? listener
+          : (event) => {
+              if ((event.type === 'terminal.data' || event.type === 'terminal.exit') && services.terminals.sessionOf(event.id) !== session) return
+              listener(event)
+            },
+      ),
+    endSession: (session) => services.terminals.closeSession(session),
     close: async () => {
       await services.jobs.shutdown()
       services.terminals.closeAll()

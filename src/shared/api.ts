@@ -33,8 +33,19 @@ export type ParsedInput<M extends Method> = z.output<(typeof inputs)[M]>
 
 export const methods = Object.keys(inputs) as Method[]
 
-/** What the core provides: one async function per method, taking validated input. */
-export type Handlers = { [M in Method]: (input: ParsedInput<M>) => Promise<Results[M]> }
+/**
+ * Who is calling: `session` names one door connection (a browser tab's socket, a desktop window, a
+ * CLI process). What a session opens (terminals) belongs to it alone and ends with it.
+ */
+export interface Caller {
+  session: string
+}
+
+/** A caller that names no session (the CLI, a core used in-process): one process, one session. */
+export const LOCAL_CALLER: Caller = { session: 'local' }
+
+/** What the core provides: one async function per method, taking validated input and its caller. */
+export type Handlers = { [M in Method]: (input: ParsedInput<M>, caller?: Caller) => Promise<Results[M]> }
 
 /** What the renderer sees, whichever door it came through. */
 export interface MigLabApi {

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { inputs, isMethod, type Handlers } from '../../shared/api'
+import { inputs, isMethod, LOCAL_CALLER, type Caller, type Handlers } from '../../shared/api'
 import { MigLabError, toApiError, type ApiError } from '../../shared/errors'
 
 export type Outcome = { ok: true; result: unknown } | { ok: false; error: ApiError }
@@ -59,7 +59,7 @@ export function inputIssues(error: z.ZodError): { path: string; message: string 
 }
 
 /** Every door calls the core through here: unknown methods and bad input are refused with the reason. */
-export async function dispatch(handlers: Handlers, method: unknown, rawInput: unknown): Promise<Outcome> {
+export async function dispatch(handlers: Handlers, method: unknown, rawInput: unknown, caller: Caller = LOCAL_CALLER): Promise<Outcome> {
   try {
     if (!isMethod(method)) {
       throw new MigLabError('unknown_method', `MigLab has no method called ${JSON.stringify(String(method)).slice(0, 80)}.`, {
@@ -75,8 +75,8 @@ export async function dispatch(handlers: Handlers, method: unknown, rawInput: un
         hint: 'Correct these values and try again.',
       })
     }
-    const handler = handlers[method] as (input: unknown) => Promise<unknown>
-    return { ok: true, result: await handler(parsed.data) }
+    const handler = handlers[method] as (input: unknown, caller: Caller) => Promise<unknown>
+    return { ok: true, result: await handler(parsed.data, caller) }
   } catch (err) {
     return { ok: false, error: toApiError(err) }
   }

@@ -18,6 +18,9 @@ export interface DesktopPaths {
   devUrl?: string
 }
 
+/** The one window is the one session: its terminals close with it. */
+const DESKTOP = { session: 'desktop' }
+
 export function windowOptions(preload: string): WindowOptions {
   return {
     width: 1280,
@@ -90,15 +93,18 @@ export function startDesktop(electron: ElectronModule, makeCore: (userData: stri
       if (!trustedSender(event.senderFrame?.url)) {
         return { ok: false, error: new MigLabError('forbidden_sender', 'Refused a call from a page that is not MigLab.').toJSON() }
       }
-      return dispatch(live.handlers, method, input)
+      return dispatch(live.handlers, method, input, DESKTOP)
     })
     window = new BrowserWindow(windowOptions(paths.preload))
     const win = window
     live.subscribe((event) => {
       if (!win.webContents.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event)
-    })
+    }, DESKTOP.session)
     win.once('ready-to-show', () => win.show())
-    win.on('closed', () => (window = undefined))
+    win.on('closed', () => {
+      window = undefined
+      live.endSession(DESKTOP.session)
+    })
     await (paths.devUrl ? win.loadURL(paths.devUrl) : win.loadFile(join(paths.rendererDir, 'index.html')))
   })
 }

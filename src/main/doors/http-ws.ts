@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import { createReadStream, existsSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -251,8 +251,13 @@ function serveSocket(ws: WebSocket, core: Core, log: (m: string) => void, termin
   }
   // Oversize frames (1009), bad UTF-8, broken sockets: ws reports them here and closes; never rethrow.
   ws.on('error', () => ws.terminate())
-  const unsubscribe = core.subscribe((event) => send({ kind: 'event', event }))
-  ws.on('close', unsubscribe)
+  // One socket, one session: it hears its own terminals only, and they close when it does (a closed tab leaves no shell behind).
+  const caller = { session: `ws:${randomUUID()}` }
+  const unsubscribe = core.subscribe((event) => send({ kind: 'event', event }), caller.session)
+  ws.on('close', () => {
+    unsubscribe()
+    core.endSession(caller.session)
+  })
   ws.on('message', (data: RawData, isBinary: boolean) => {
     let req: CallRequest
     try {
@@ -263,7 +268,7 @@ function serveSocket(ws: WebSocket, core: Core, log: (m: string) => void, termin
       ws.close(1003, 'malformed request')
       return
     }
-    dispatch(core.handlers, req.method, req.input).then(
+    dispatch(core.handlers, req.method, req.input, caller).then(
       (outcome) => send({ kind: 'response', id: req.id, ...outcome }),
       (err: unknown) => log(`dispatch failed: ${err instanceof Error ? err.message : String(err)}`),
     )

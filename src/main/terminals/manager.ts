@@ -20,13 +20,17 @@ export const COALESCE_BYTES = 64 * 1024
 
 interface Terminal {
   shell: ShellLike
+  /** The door connection that opened it: only it hears the output and may type, resize, ack or close. */
+  session: string
   unacked: number
   paused: boolean
 }
 
 /**
  * Live terminals. Output goes out as events; the renderer acks what xterm.js has written, and the
- * SSH stream is paused while too much is in flight (xterm drops data past ~50 MB queued).
+ * SSH stream is paused while too much is in flight (xterm drops data past ~50 MB queued). Each
+ * terminal belongs to the session (a browser tab's socket, a window) that opened it; to any other
+ * session it does not exist.
  */
 export class TerminalManager {
   private readonly terminals = new Map<string, Terminal>()
@@ -38,10 +42,10 @@ export class TerminalManager {
     private readonly coalesce = true,
   ) {}
 
-  async open(nodeId: number, cols: number, rows: number): Promise<{ id: string; title: string }> {
+  async open(nodeId: number, cols: number, rows: number, session: string): Promise<{ id: string; title: string }> {
     const { shell, title } = await this.openShell(nodeId, { cols, rows })
     const id = randomUUID()
-    const t: Terminal = { shell, unacked: 0, paused: false }
+    const t: Terminal = { shell, session, unacked: 0, paused: false }
     this.terminals.set(id, t)
     // A remote pty hands out ~4 KiB reads, and ssh2 delivers many of them in one socket read: sent
     // one by one they cost a WebSocket frame and a page event each. Coalesced per event-loop turn
@@ -71,21 +75,23 @@ export class TerminalManager {
     })
     shell.stream.on('close', () => {
       flush()
-      if (this.terminals.delete(id)) this.bus.emit({ type: 'terminal.exit', id, reason: 'The shell ended or the connection dropped.' })
+      // Said while the terminal is still known, so the event reaches its session.
+      if (this.terminals.get(id) === t) this.bus.emit({ type: 'terminal.exit', id, reason: 'The shell ended or the connection dropped.' })
+      this.terminals.delete(id)
     })
     return { id, title }
   }
 
-  input(id: string, data: string): void {
-    this.get(id).shell.stream.write(data)
+  input(id: string, data: string, session: string): void {
+    this.get(id, session).shell.stream.write(data)
   }
 
-  resize(id: string, cols: number, rows: number): void {
-    this.get(id).shell.resize(cols, rows)
+  resize(id: string, cols: number, rows: number, session: string): void {
+    this.get(id, session).shell.resize(cols, rows)
   }
 
-  ack(id: string, bytes: number): void {
-    const t = this.get(id)
+  ack(id: string, bytes: number, session: string): void {
+    const t = this.get(id, session)
     t.unacked = Math.max(0, t.unacked - bytes)
     if (t.paused && t.unacked < LOW_WATER) {
       t.paused = false
@@ -93,20 +99,31 @@ export class TerminalManager {
     }
   }
 
-  close(id: string): void {
+  close(id: string, session: string): void {
     const t = this.terminals.get(id)
-    if (!t) return
+    if (!t || t.session !== session) return
     this.terminals.delete(id)
     t.shell.close()
   }
 
-  closeAll(): void {
-    for (const id of [...this.terminals.keys()]) this.close(id)
+  /** The session's connection ended (a tab closed, a socket dropped): its shells end with it. */
+  closeSession(session: string): void {
+    for (const [id, t] of [...this.terminals]) if (t.session === session) this.close(id, session)
   }
 
-  private get(id: string): Terminal {
+  closeAll(): void {
+    for (const [id, t] of [...this.terminals]) this.close(id, t.session)
+  }
+
+  /** The session a terminal belongs to (undefined once it is closed). */
+  sessionOf(id: string): string | undefined {
+    return this.terminals.get(id)?.session
+  }
+
+  private get(id: string, session: string): Terminal {
     const t = this.terminals.get(id)
-    if (!t) throw new MigLabError('terminal_closed', 'This terminal is closed.', { hint: 'Open a new terminal or reconnect.' })
+    // Another session's terminal is answered exactly like a closed one: nothing about it leaks.
+    if (!t || t.session !== session) throw new MigLabError('terminal_closed', 'This terminal is closed.', { hint: 'Open a new terminal or reconnect.' })
     return t
   }
 }

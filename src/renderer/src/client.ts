@@ -87,22 +87,30 @@ function fromBase64(base64: string): Uint8Array {
  * ['miglab.terminal.tuning']` (JSON) switches parts back one at a time, which is how
  * bench/terminal.ts measures what each part is worth: `renderer` 'auto' (WebGL on a GPU, else the
  * DOM renderer) | 'dom' | 'webgl' (also on a software rasteriser); `batch` true (coalesce chunks per animation frame before
- * xterm.write) | false; `wire` 'binary' (binary WebSocket frames) | 'base64' (base64 in JSON).
+ * xterm.write) | false; `wire` 'binary' (binary WebSocket frames) | 'base64' (base64 in JSON);
+ * `paceMs` (50: during a burst, one write and so one render per 50 ms; 0: one per frame);
+ * `ackBytes` (64 KiB).
  */
 export interface TerminalTuning {
   renderer: 'auto' | 'dom' | 'webgl'
   batch: boolean
   wire: 'binary' | 'base64'
+  /** During a burst, at most one write (hence one render) per this many ms. */
+  paceMs: number
+  /** Bytes xterm.js has written before the page acknowledges them. */
+  ackBytes: number
 }
 
 export function terminalTuning(): TerminalTuning {
-  const fallback: TerminalTuning = { renderer: 'auto', batch: true, wire: 'binary' }
+  const fallback: TerminalTuning = { renderer: 'auto', batch: true, wire: 'binary', paceMs: 50, ackBytes: 64 * 1024 }
   try {
     const given = JSON.parse(localStorage.getItem('miglab.terminal.tuning') ?? '{}') as Partial<TerminalTuning>
     return {
       renderer: given.renderer === 'dom' || given.renderer === 'webgl' ? given.renderer : 'auto',
       batch: given.batch !== false,
       wire: given.wire === 'base64' ? 'base64' : 'binary',
+      paceMs: typeof given.paceMs === 'number' ? given.paceMs : fallback.paceMs,
+      ackBytes: typeof given.ackBytes === 'number' ? given.ackBytes : fallback.ackBytes,
     }
   } catch {
     return fallback

@@ -13,6 +13,7 @@ import { baseName, parseXlInfo, parseXlList, type XlDomain } from './xl-parse'
 const UNSUPPORTED: Record<Exclude<StrategyId, 'precopy'>, string> = {
   postcopy: '`xl migrate` is pre-copy only (libxl has no post-copy).',
   dsm: 'Needs the thesis\'s DSM memory layer; a Xen domain\'s RAM cannot live in a shared file.',
+  'dsm-runtime': "MigLab's DSM runtime replicates a QEMU guest's RAM file; a Xen domain's memory is not one.",
   xbzrle: 'XBZRLE delta compression is a QEMU migration feature; libxl does not have it.',
   multifd: 'Multi-channel (multifd) migration is a QEMU feature; libxl sends one stream.',
   'auto-converge': 'Auto-converge (vCPU throttling) is a QEMU feature; libxl does not have it.',

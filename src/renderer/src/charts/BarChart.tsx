@@ -1,7 +1,6 @@
-import { useEffect, useRef } from 'react'
-import uPlot, { type Options } from 'uplot'
-import 'uplot/dist/uPlot.min.css'
-import { ChartActions, TooFewSamples } from './ChartActions'
+import { useCallback } from 'react'
+import { TooFewSamples } from './ChartActions'
+import { PlotFigure, type ChartColors, type PlotSpec } from './PlotFigure'
 
 export interface Bar {
   label: string
@@ -19,74 +18,59 @@ export function BarChart(props: { title: string; unit: string; bars: Bar[]; heig
 }
 
 function BarPlot({ title, unit, bars, height = 200 }: { title: string; unit: string; bars: Bar[]; height?: number }) {
-  const host = useRef<HTMLDivElement>(null)
-  const plotRef = useRef<uPlot>(undefined)
-  useEffect(() => {
-    const el = host.current!
-    const css = getComputedStyle(document.documentElement)
-    const text = css.getPropertyValue('--muted').trim() || '#666'
-    const grid = css.getPropertyValue('--line').trim() || '#ddd'
-    const xs = bars.map((_, i) => i)
-    const top = Math.max(1, ...bars.map((b) => b.value + (b.ci ?? 0))) * 1.15
-    const opts: Options = {
-      title,
-      width: el.clientWidth || 320,
-      height,
-      legend: { show: false },
-      cursor: { show: false },
-      scales: { x: { time: false, range: [-0.6, bars.length - 0.4] }, y: { range: [0, top] } },
-      series: [
-        {},
-        // uPlot provides the scales and axes; the draw hook paints each bar in its group's colour.
-        { label: unit, paths: () => null, points: { show: false } },
-      ],
-      axes: [
-        { stroke: text, grid: { show: false }, ticks: { show: false }, splits: () => xs, values: () => bars.map((b) => b.label) },
-        { stroke: text, grid: { stroke: grid, width: 1 }, label: unit },
-      ],
-      hooks: {
-        draw: [
-          (u) => {
-            const ctx = u.ctx
-            const w = (u.bbox.width / bars.length) * 0.6
-            bars.forEach((b, i) => {
-              const x = u.valToPos(i, 'x', true)
-              const y = u.valToPos(b.value, 'y', true)
-              const y0 = u.valToPos(0, 'y', true)
-              ctx.fillStyle = b.color
-              ctx.fillRect(x - w / 2, y, w, y0 - y)
-              if (b.ci) {
-                const lo = u.valToPos(Math.max(0, b.value - b.ci), 'y', true)
-                const hi = u.valToPos(b.value + b.ci, 'y', true)
-                ctx.strokeStyle = text
-                ctx.lineWidth = 1.5 * devicePixelRatio
-                ctx.beginPath()
-                ctx.moveTo(x, lo)
-                ctx.lineTo(x, hi)
-                ctx.moveTo(x - w / 6, hi)
-                ctx.lineTo(x + w / 6, hi)
-                ctx.moveTo(x - w / 6, lo)
-                ctx.lineTo(x + w / 6, lo)
-                ctx.stroke()
-              }
-            })
+  const build = useCallback(
+    ({ text, grid }: ChartColors): PlotSpec => {
+      const xs = bars.map((_, i) => i)
+      const top = Math.max(1, ...bars.map((b) => b.value + (b.ci ?? 0))) * 1.15
+      return {
+        data: [xs, bars.map((b) => b.value)],
+        opts: {
+          legend: { show: false },
+          cursor: { show: false },
+          scales: { x: { time: false, range: [-0.6, bars.length - 0.4] }, y: { range: [0, top] } },
+          series: [
+            {},
+            // uPlot provides the scales and axes; the draw hook paints each bar in its group's colour.
+            { label: unit, paths: () => null, points: { show: false } },
+          ],
+          axes: [
+            { stroke: text, grid: { show: false }, ticks: { show: false }, splits: () => xs, values: () => bars.map((b) => b.label) },
+            { stroke: text, grid: { stroke: grid, width: 1 }, label: unit },
+          ],
+          hooks: {
+            draw: [
+              (u) => {
+                const ctx = u.ctx
+                const w = (u.bbox.width / bars.length) * 0.6
+                bars.forEach((b, i) => {
+                  const x = u.valToPos(i, 'x', true)
+                  const y = u.valToPos(b.value, 'y', true)
+                  const y0 = u.valToPos(0, 'y', true)
+                  ctx.fillStyle = b.color
+                  ctx.fillRect(x - w / 2, y, w, y0 - y)
+                  if (b.ci) {
+                    const lo = u.valToPos(Math.max(0, b.value - b.ci), 'y', true)
+                    const hi = u.valToPos(b.value + b.ci, 'y', true)
+                    ctx.strokeStyle = text
+                    ctx.lineWidth = 1.5 * devicePixelRatio
+                    ctx.beginPath()
+                    ctx.moveTo(x, lo)
+                    ctx.lineTo(x, hi)
+                    ctx.moveTo(x - w / 6, hi)
+                    ctx.lineTo(x + w / 6, hi)
+                    ctx.moveTo(x - w / 6, lo)
+                    ctx.lineTo(x + w / 6, lo)
+                    ctx.stroke()
+                  }
+                })
+              },
+            ],
           },
-        ],
-      },
-    }
-    const plot = new uPlot(opts, [xs, bars.map((b) => b.value)], el)
-    plotRef.current = plot
-    const observer = new ResizeObserver(() => plot.setSize({ width: el.clientWidth, height }))
-    observer.observe(el)
-    return () => {
-      observer.disconnect()
-      plot.destroy()
-    }
-  }, [title, unit, bars, height])
-  return (
-    <figure className="chart-figure">
-      <div className="chart" ref={host} role="img" aria-label={title} />
-      <ChartActions plot={() => plotRef.current} title={title} extras={() => ({ bars: bars.map((b, i) => ({ x: i, value: b.value, ci: b.ci, color: b.color, label: b.label })) })} />
-    </figure>
+        },
+      }
+    },
+    [unit, bars],
   )
+  const extras = useCallback(() => ({ bars: bars.map((b, i) => ({ x: i, value: b.value, ci: b.ci, color: b.color, label: b.label })) }), [bars])
+  return <PlotFigure title={title} height={height} build={build} extras={extras} />
 }

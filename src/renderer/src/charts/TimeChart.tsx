@@ -1,7 +1,7 @@
-import { useEffect, useRef } from 'react'
-import uPlot, { type AlignedData, type Options } from 'uplot'
-import 'uplot/dist/uPlot.min.css'
-import { ChartActions, TooFewSamples } from './ChartActions'
+import { useCallback } from 'react'
+import uPlot, { type AlignedData } from 'uplot'
+import { TooFewSamples } from './ChartActions'
+import { PlotFigure, type ChartColors, type PlotSpec } from './PlotFigure'
 import { decimate } from '../../../shared/decimate'
 
 export interface Line {
@@ -38,95 +38,79 @@ export function TimeChart(props: { title: string; lines: Line[]; markers?: Marke
   return <TimePlot {...props} />
 }
 
+// Kept across renders, so a chart without markers or bands is not drawn again on every render.
+const NO_MARKERS: Marker[] = []
+const NO_BANDS: Band[] = []
+
 function TimePlot(props: Parameters<typeof TimeChart>[0]) {
-  const host = useRef<HTMLDivElement>(null)
-  const plotRef = useRef<uPlot>(undefined)
-  const { title, lines, markers = [], bands = [], left, right, height = 240, focus } = props
-
-  useEffect(() => {
-    const el = host.current!
-    const tables = lines.map((l) => {
-      const pts = decimate(l.points)
-      return [pts.map((p) => p[0]), pts.map((p) => p[1])] as AlignedData
-    })
-    const data = tables.length ? uPlot.join(tables) : ([[]] as unknown as AlignedData)
-    const css = getComputedStyle(document.documentElement)
-    const text = css.getPropertyValue('--muted').trim() || '#666'
-    const grid = css.getPropertyValue('--line').trim() || '#ddd'
-    const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } }
-    const opts: Options = {
-      title,
-      width: el.clientWidth || 600,
-      height,
-      // `focus` zooms to the part worth seeing (the migration), not the guest's boot before it.
-      scales: { x: { time: false, ...(focus ? { range: focus } : {}) }, right: {} },
-      series: [
-        { label: 'ms' },
-        ...lines.map((l) => ({
-          label: l.label,
-          stroke: l.color,
-          width: 1.5,
-          scale: l.axis === 'right' ? 'right' : 'y',
-          spanGaps: !l.dots,
-          ...(l.dots ? { paths: () => null, points: { show: true, size: 3, fill: l.color } } : { points: { show: false } }),
-        })),
-      ],
-      axes: [
-        { ...axis, label: 'ms since start' },
-        { ...axis, label: left },
-        ...(right ? [{ ...axis, label: right, scale: 'right', side: 1 as const, grid: { show: false } }] : []),
-      ],
-      hooks: {
-        drawClear: [
-          (u) => {
-            const ctx = u.ctx
-            for (const b of bands) {
-              const x0 = u.valToPos(b.fromMs, 'x', true)
-              const x1 = u.valToPos(b.toMs, 'x', true)
-              ctx.fillStyle = b.color
-              ctx.fillRect(x0, u.bbox.top, Math.max(1, x1 - x0), u.bbox.height)
-            }
-          },
+  const { title, lines, markers = NO_MARKERS, bands = NO_BANDS, left, right, height = 240, focus } = props
+  const build = useCallback(
+    ({ text, grid }: ChartColors): PlotSpec => {
+      const tables = lines.map((l) => {
+        const pts = decimate(l.points)
+        return [pts.map((p) => p[0]), pts.map((p) => p[1])] as AlignedData
+      })
+      const data = tables.length ? uPlot.join(tables) : ([[]] as unknown as AlignedData)
+      const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } }
+      const opts: PlotSpec['opts'] = {
+        // `focus` zooms to the part worth seeing (the migration), not the guest's boot before it.
+        scales: { x: { time: false, ...(focus ? { range: focus } : {}) }, right: {} },
+        series: [
+          { label: 'ms' },
+          ...lines.map((l) => ({
+            label: l.label,
+            stroke: l.color,
+            width: 1.5,
+            scale: l.axis === 'right' ? 'right' : 'y',
+            spanGaps: !l.dots,
+            ...(l.dots ? { paths: () => null, points: { show: true, size: 3, fill: l.color } } : { points: { show: false } }),
+          })),
         ],
-        draw: [
-          (u) => {
-            const ctx = u.ctx
-            ctx.save()
-            ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`
-            markers.forEach((m, i) => {
-              const x = u.valToPos(m.atMs, 'x', true)
-              ctx.strokeStyle = m.color
-              ctx.fillStyle = m.color
-              ctx.setLineDash([4, 3])
-              ctx.beginPath()
-              ctx.moveTo(x, u.bbox.top)
-              ctx.lineTo(x, u.bbox.top + u.bbox.height)
-              ctx.stroke()
-              ctx.fillText(m.label, x + 4, u.bbox.top + 12 * devicePixelRatio * (1 + (i % 3)))
-            })
-            ctx.restore()
-          },
+        axes: [
+          { ...axis, label: 'ms since start' },
+          { ...axis, label: left },
+          ...(right ? [{ ...axis, label: right, scale: 'right', side: 1 as const, grid: { show: false } }] : []),
         ],
-      },
-    }
-    const plot = new uPlot(opts, data, el)
-    plotRef.current = plot
-    const observer = new ResizeObserver(() => plot.setSize({ width: el.clientWidth, height }))
-    observer.observe(el)
-    return () => {
-      observer.disconnect()
-      plot.destroy()
-    }
-  }, [title, lines, markers, bands, left, right, height, focus])
-
-  return (
-    <figure className="chart-figure">
-      <div className="chart" ref={host} role="img" aria-label={title} />
-      <ChartActions
-        plot={() => plotRef.current}
-        title={title}
-        extras={() => ({ markers: markers.map((m) => ({ x: m.atMs, label: m.label, color: m.color })), bands: bands.map((b) => ({ from: b.fromMs, to: b.toMs, color: b.color })) })}
-      />
-    </figure>
+        hooks: {
+          drawClear: [
+            (u) => {
+              const ctx = u.ctx
+              for (const b of bands) {
+                const x0 = u.valToPos(b.fromMs, 'x', true)
+                const x1 = u.valToPos(b.toMs, 'x', true)
+                ctx.fillStyle = b.color
+                ctx.fillRect(x0, u.bbox.top, Math.max(1, x1 - x0), u.bbox.height)
+              }
+            },
+          ],
+          draw: [
+            (u) => {
+              const ctx = u.ctx
+              ctx.save()
+              ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`
+              markers.forEach((m, i) => {
+                const x = u.valToPos(m.atMs, 'x', true)
+                ctx.strokeStyle = m.color
+                ctx.fillStyle = m.color
+                ctx.setLineDash([4, 3])
+                ctx.beginPath()
+                ctx.moveTo(x, u.bbox.top)
+                ctx.lineTo(x, u.bbox.top + u.bbox.height)
+                ctx.stroke()
+                ctx.fillText(m.label, x + 4, u.bbox.top + 12 * devicePixelRatio * (1 + (i % 3)))
+              })
+              ctx.restore()
+            },
+          ],
+        },
+      }
+      return { opts, data }
+    },
+    [lines, markers, bands, left, right, focus],
   )
+  const extras = useCallback(
+    () => ({ markers: markers.map((m) => ({ x: m.atMs, label: m.label, color: m.color })), bands: bands.map((b) => ({ from: b.fromMs, to: b.toMs, color: b.color })) }),
+    [markers, bands],
+  )
+  return <PlotFigure title={title} height={height} build={build} extras={extras} fallbackWidth={600} />
 }

@@ -12,7 +12,13 @@ import { asApiError, useApi } from '../api'
 import { terminalTuning } from '../client'
 import { ErrorBox } from '../ErrorBox'
 
-const ACK_EVERY = 64 * 1024
+/**
+ * A frame's worth of output at least this big is a burst (a build log, `cat` of a big file): then
+ * xterm.js gets one write per `paceMs` instead of one per frame. Each write costs a render of every
+ * row (layout, paint, raster), and at 20 instead of 60 renders a second the page spends ~30 % less
+ * CPU per MB (bench/terminal.ts). Typing and short output still show on the next frame.
+ */
+const BURST_BYTES = 32 * 1024
 
 let gpu: boolean | undefined
 /**
@@ -117,7 +123,7 @@ export function TerminalView({ nodeId, nodeName, active, demoNode = false }: { n
         written += bytes.length
         host.current?.setAttribute('data-bytes-written', String(written))
         pendingAck += bytes.length
-        if (pendingAck >= ACK_EVERY && id) {
+        if (pendingAck >= tuning.ackBytes && id) {
           void api.call('terminals.ack', { id, bytes: pendingAck }).catch(() => undefined)
           pendingAck = 0
         }
@@ -126,9 +132,17 @@ export function TerminalView({ nodeId, nodeName, active, demoNode = false }: { n
     let queue: Uint8Array[] = []
     let queued = 0
     let scheduled = false
+    let lastFlush = 0
     const flush = () => {
       scheduled = false
       if (disposed || !queue.length) return
+      const wait = lastFlush + tuning.paceMs - performance.now()
+      if (queued >= BURST_BYTES && wait > 0) {
+        scheduled = true
+        // Into the frame after the pause (a hidden tab has no frames: the timer alone).
+        return void setTimeout(() => (document.hidden ? flush() : requestAnimationFrame(flush)), Math.max(0, wait - 8))
+      }
+      lastFlush = performance.now()
       const bytes = concat(queue, queued)
       queue = []
       queued = 0
