@@ -1,7 +1,7 @@
-// The guest's warm-up after RESUME (issue: the client-observed gap, explained): how long a TCG guest
-// takes to answer the probe again when paused in place for as long as a switchover (QMP stop, cont:
-// QEMU keeps its translated code) against after a migration (the destination starts with none; the
-// run's packet capture gives `gap_warmup_ms`). Prints both and their ratio; never passes or fails.
+// The guest's warm-up after RESUME (issue: the client-observed gap, explained): how long the guest takes
+// to answer the probe again when paused in place for as long as a switchover (QMP stop, cont) against
+// after a migration (the run's packet capture gives `gap_warmup_ms`: first probe at the destination's
+// tap → the guest's reply). Prints both and their ratio; never passes or fails.
 // Run as root:  npx tsx bench/warmup.ts [--reps 5] [--pause-ms 60]
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
