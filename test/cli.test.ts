@@ -71,4 +71,14 @@ describe('CLI door', () => {
     expect(runs.stderr).toContain('miglab: --lab: no lab called "rack three".')
     expect(runs.stderr).toContain('"rack two"')
   })
+
+  it('setup xcpng reads the pool password from stdin only (never echoed), with the SR flags, and says what the lab lacks', async () => {
+    const core = createCore({ dataDir, door: 'browser' })
+    await core.handlers['labs.create']({ name: 'pool', description: '', hypervisor: 'xen' })
+    await core.close()
+    const out = spawnSync(process.execPath, [bin, 'setup', 'xcpng', '--lab', 'pool', '--dry-run', '--pool-password-stdin', '--sr-server', '10.0.0.9', '--sr-path', '/srv/x'], { env, encoding: 'utf8', input: 'pw-XYZ\n', timeout: 60_000 })
+    expect(out.status).toBe(1)
+    expect(out.stderr).toContain('miglab: Lab "pool" has no nodes yet.')
+    expect(out.stdout + out.stderr).not.toContain('pw-XYZ')
+  })
 })

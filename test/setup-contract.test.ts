@@ -122,7 +122,41 @@ describe('CONTRACT (documented xe formats): XCP-ng / XenServer wizard', () => {
     expect(JSON.stringify(applied)).not.toContain(PASSWORD)
     expect(JSON.stringify(db.prepare('SELECT * FROM setup_steps').all())).not.toContain(PASSWORD)
     const again = await runWizard(xcpngWizard, { labId: 1, nodes, dryRun: false, options }, { exec, store: repo, progress: progress() })
-    expect(again.steps.map((s) => s.outcome)).toEqual(['already_done', 'already_done', 'already_done', 'already_done'])
+    // Without an NFS export named, the SR step is skipped with the reason (the pool keeps local storage).
+    expect(again.steps.map((s) => s.outcome)).toEqual(['already_done', 'already_done', 'already_done', 'already_done', 'skipped'])
+    expect(again.steps.at(-1)!.found).toMatch(/^no NFS export given/)
+  })
+
+  it('a shared NFS SR on the named export: sr-create on the master with its host uuid; found by its device config afterwards', async () => {
+    members.clear()
+    members.add('10.0.0.1')
+    members.add('10.0.0.2')
+    let pbds = ''
+    const base = xeNode()
+    const { exec } = fake((n, text, stdin) => {
+      if (text.startsWith('xe pbd-list')) return { stdout: pbds }
+      if (text.startsWith('xe sr-create')) {
+        if (text.includes('/full')) return { code: 1, stderr: 'The SR backend failed to complete the operation.\n' }
+        pbds = `sr-uuid ( RO)            : sr-1\n    device-config (MRO): server: 10.0.0.9; serverpath: /srv/miglab\n\n`
+        return {}
+      }
+      return base(n, text, stdin)
+    })
+    const options = { srServer: '10.0.0.9', srPath: '/srv/miglab' }
+    const dry = await runWizard(xcpngWizard, { labId: 1, nodes, dryRun: true, options }, { exec, store: store().repo, progress: progress() })
+    expect(dry.steps.find((s) => s.step === 'nfs-sr')!.commands).toEqual([
+      "h1: xe sr-create 'host-uuid=uuid-0' 'type=nfs' 'shared=true' 'content-type=user' 'name-label=MigLab NFS' 'device-config:server=10.0.0.9' 'device-config:serverpath=/srv/miglab'",
+    ])
+    const { repo } = store()
+    const applied = await runWizard(xcpngWizard, { labId: 1, nodes, dryRun: false, options }, { exec, store: repo, progress: progress() })
+    expect(applied.steps.find((s) => s.step === 'nfs-sr')).toMatchObject({ outcome: 'applied', found: 'NFS SR sr-1 on 10.0.0.9:/srv/miglab' })
+    const again = await runWizard(xcpngWizard, { labId: 1, nodes, dryRun: false, options }, { exec, store: repo, progress: progress() })
+    expect(again.steps.find((s) => s.step === 'nfs-sr')!.outcome).toBe('already_done')
+    // A description xe prints that MigLab has no mapping for is kept as the message, with the command.
+    const failed = await runWizard(xcpngWizard, { labId: 1, nodes, dryRun: false, options: { srServer: '10.0.0.9', srPath: '/srv/full' } }, { exec, store: store().repo, progress: progress() })
+    const err = failed.steps.find((s) => s.step === 'nfs-sr')!.error!
+    expect(err.message).toContain('The SR backend failed to complete the operation.')
+    expect(err.detail?.command).toContain('xe sr-create')
   })
 
   it('joining without the password stops with what to give; a refused join becomes the mapped xe error with its fix', async () => {

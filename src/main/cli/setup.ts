@@ -27,8 +27,16 @@ export function registerSetupCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--grappa-source <path>', 'mpi: the Grappa source tree on every node (optional step; skipped without it)')
     .option('--grappa-third-party <tar>', 'mpi: grappa-third-party-downloads.tar on every node, for an offline build')
-    .action((wizard: string, o: { lab: string; dryRun?: boolean; check?: boolean; json?: boolean; grappaSource?: string; grappaThirdParty?: string }) =>
-      withCore(async (core) => {
+    .option('--pool-master <host>', 'xcpng: the pool master (default: the lab\'s first node)')
+    .option('--pool-master-user <user>', 'xcpng: the master\'s user for xe pool-join (default root)')
+    .option('--pool-password-stdin', 'xcpng: read the master\'s password from standard input (never from the command line)')
+    .option('--pool-name <name>', 'xcpng: name the pool')
+    .option('--sr-server <host>', 'xcpng: the NFS server of a shared SR (optional step)')
+    .option('--sr-path <path>', 'xcpng: the exported path of that SR')
+    .action(async (wizard: string, o: SetupFlags) => {
+      // Read before the core starts: a password piped in arrives whole, and is never echoed or logged.
+      const password = o.poolPasswordStdin ? (await readStdin()).replace(/\r?\n$/, '') : undefined
+      await withCore(async (core) => {
         const lab = await findLab(core, o.lab)
         const start = () =>
           o.check
@@ -37,7 +45,16 @@ export function registerSetupCommands(program: Command): void {
                 labId: lab.id,
                 wizard,
                 dryRun: o.dryRun === true,
-                options: { ...(o.grappaSource ? { grappaSource: o.grappaSource } : {}), ...(o.grappaThirdParty ? { grappaThirdParty: o.grappaThirdParty } : {}) },
+                options: {
+                  ...(o.grappaSource ? { grappaSource: o.grappaSource } : {}),
+                  ...(o.grappaThirdParty ? { grappaThirdParty: o.grappaThirdParty } : {}),
+                  ...(o.poolMaster ? { poolMaster: o.poolMaster } : {}),
+                  ...(o.poolMasterUser ? { poolMasterUser: o.poolMasterUser } : {}),
+                  ...(password ? { poolMasterPassword: password } : {}),
+                  ...(o.poolName ? { poolName: o.poolName } : {}),
+                  ...(o.srServer ? { srServer: o.srServer } : {}),
+                  ...(o.srPath ? { srPath: o.srPath } : {}),
+                },
               })
         const { done } = await followJob(core, start, 'Cancelling the wizard…')
         const status = (await call<WizardStatus[]>(core, 'setup.list', { labId: lab.id })).find((w) => w.id === (wizard as WizardId))
@@ -54,6 +71,27 @@ export function registerSetupCommands(program: Command): void {
           const failed = status?.steps.find((s) => s.outcome === 'failed')
           throw new MigLabError(done.error?.code ?? 'setup_failed', done.error?.message ?? 'The wizard did not finish.', failed?.error?.detail)
         }
-      }),
-    )
+      })
+    })
+}
+
+interface SetupFlags {
+  lab: string
+  dryRun?: boolean
+  check?: boolean
+  json?: boolean
+  grappaSource?: string
+  grappaThirdParty?: string
+  poolMaster?: string
+  poolMasterUser?: string
+  poolPasswordStdin?: boolean
+  poolName?: string
+  srServer?: string
+  srPath?: string
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of process.stdin) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
 }

@@ -109,6 +109,14 @@ export const writeMpiFile = (name: 'hostfile' | 'rankfile'): RemoteCommand =>
 export const xeHosts = (): RemoteCommand => cmd('xe', 'host-list', 'params=uuid,name-label,address,software-version')
 export const poolList = (): RemoteCommand => cmd('xe', 'pool-list', 'params=uuid,name-label,master')
 export const poolNameSet = (pool: string, name: string): RemoteCommand => cmd('xe', 'pool-param-set', `uuid=${pool}`, `name-label=${name}`)
+/** Every storage connection of the pool with its SR and device config (an NFS SR's server and path are there). */
+export const pbdList = (): RemoteCommand => cmd('xe', 'pbd-list', 'params=sr-uuid,device-config')
+/**
+ * A shared NFS SR for the pool's VM disks. No `nfsversion`: XenServer 6.x speaks NFSv3 only and
+ * refuses the key; later releases default to v3 too.
+ */
+export const nfsSrCreate = (hostUuid: string, server: string, path: string, label: string): RemoteCommand =>
+  cmd('xe', 'sr-create', `host-uuid=${hostUuid}`, 'type=nfs', 'shared=true', 'content-type=user', `name-label=${label}`, `device-config:server=${server}`, `device-config:serverpath=${path}`)
 /** dom0 reads its own xl info; `xen_commandline` says whether dom0_mem is fixed. */
 
 /**

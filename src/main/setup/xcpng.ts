@@ -1,7 +1,7 @@
 import { MigLabError } from '../../shared/errors'
 import { xeError } from '../hypervisors/xen/xe-errors'
 import { parseMap, parseRecords, type XeRecord } from '../hypervisors/xen/xe-parse'
-import { commandExists, poolJoin, poolList, poolNameSet, xeHosts } from '../remote/setup'
+import { commandExists, nfsSrCreate, pbdList, poolJoin, poolList, poolNameSet, xeHosts } from '../remote/setup'
 import type { Finding, NodeRef, Step, StepContext, Wizard } from './engine'
 
 async function xe(ctx: StepContext, node: NodeRef, command: ReturnType<typeof xeHosts>): Promise<XeRecord[]> {
@@ -89,9 +89,41 @@ const poolName: Step = {
   },
 }
 
+const SR_LABEL = 'MigLab NFS'
+
+/** Shared storage for the pool: an NFS SR on the export the NFS wizard made (or any the user names). */
+const nfsSr: Step = {
+  id: 'nfs-sr',
+  title: 'Shared storage: NFS SR',
+  scope: 'lab',
+  async check(ctx, t): Promise<Finding> {
+    const server = ctx.options.srServer as string | undefined
+    const path = ctx.options.srPath as string | undefined
+    if (!server || !path) return { kind: 'skip', reason: 'no NFS export given (server and path): the pool keeps its local storage, so VMs cannot move with their disks on it' }
+    const master = masterOf(ctx, t.nodes)
+    const existing = (await xe(ctx, master, pbdList())).find((r) => {
+      const c = parseMap(r['device-config'] ?? '')
+      return c.server === server && c.serverpath === path
+    })
+    const hostUuid = (await xe(ctx, master, xeHosts())).find((h) => h.address === master.host)?.uuid
+    const facts = { server, path, srUuid: existing?.['sr-uuid'], hostUuid }
+    if (existing) return { kind: 'ok', found: `NFS SR ${existing['sr-uuid']} on ${server}:${path}`, facts }
+    if (!hostUuid) return { kind: 'not_checkable', reason: `xe host-list on ${master.name} does not list its own address ${master.host}` }
+    return { kind: 'change', found: `no SR on ${server}:${path}`, change: `create the shared NFS SR "${SR_LABEL}" on ${server}:${path}`, facts }
+  },
+  plan(ctx, t, finding) {
+    const f = finding.facts as { server: string; path: string; hostUuid: string }
+    return [{ node: masterOf(ctx, t.nodes), command: nfsSrCreate(f.hostUuid, f.server, f.path, SR_LABEL), asRoot: true, timeoutMs: 5 * 60_000 }]
+  },
+  explain(err) {
+    const out = err.detail?.stderrTail ?? ''
+    return out ? xeError(out, err.detail?.command ?? '') : err
+  },
+}
+
 export const xcpngWizard: Wizard = {
   id: 'xcpng',
   title: 'XCP-ng / XenServer pool',
-  about: 'xe answering on every host, every host joined to one pool (password on stdin only), the pool named; hosts listed.',
-  steps: [xePresent, pool, poolName],
+  about: 'xe answering on every host, every host joined to one pool (password on stdin only), the pool named, a shared NFS SR on the lab export (optional); hosts listed.',
+  steps: [xePresent, pool, poolName, nfsSr],
 }

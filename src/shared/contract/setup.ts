@@ -65,6 +65,9 @@ export const wizardOptions = z
     poolMasterUser: userName.optional(),
     poolMasterPassword: secret.optional(),
     poolName: z.string().min(1).max(128).optional(),
+    /** XCP-ng wizard, optional NFS SR: the export's server and path (e.g. what the NFS wizard made). */
+    srServer: hostName.optional(),
+    srPath: nodePath.optional(),
     /** MPI wizard, optional Grappa step: its unpacked source tree on every node, and the third-party tarball for an offline build. */
     grappaSource: nodePath.optional(),
     grappaThirdParty: nodePath.optional(),

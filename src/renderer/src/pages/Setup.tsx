@@ -73,7 +73,7 @@ function WizardCard({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
   const [job, setJob] = useState<JobInfo>()
   const [report, setReport] = useState<SetupRunReport>()
   const [error, setError] = useState<ApiError>()
-  const [pool, setPool] = useState({ poolMasterUser: 'root', poolMasterPassword: '', poolName: '' })
+  const [pool, setPool] = useState({ poolMasterUser: 'root', poolMasterPassword: '', poolName: '', srServer: '', srPath: '' })
   const [grappa, setGrappa] = useState({ grappaSource: '', grappaThirdParty: '' })
   const running = job?.status === 'running'
   const start = async (mode: 'dry' | 'apply' | 'check') => {
@@ -86,6 +86,7 @@ function WizardCard({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
               poolMasterUser: pool.poolMasterUser,
               ...(pool.poolMasterPassword ? { poolMasterPassword: pool.poolMasterPassword } : {}),
               ...(pool.poolName ? { poolName: pool.poolName } : {}),
+              ...(pool.srServer && pool.srPath ? { srServer: pool.srServer, srPath: pool.srPath } : {}),
             }
           : w.id === 'mpi'
             ? { ...(grappa.grappaSource ? { grappaSource: grappa.grappaSource } : {}), ...(grappa.grappaThirdParty ? { grappaThirdParty: grappa.grappaThirdParty } : {}) }
@@ -152,6 +153,12 @@ function WizardCard({ lab, wizard: w }: { lab: Lab; wizard: WizardStatus }) {
           </label>
           <label>
             Pool name <input value={pool.poolName} onChange={(e) => setPool({ ...pool, poolName: e.target.value })} />
+          </label>
+          <label>
+            NFS SR server (optional) <input placeholder="the NFS wizard's server" value={pool.srServer} onChange={(e) => setPool({ ...pool, srServer: e.target.value })} />
+          </label>
+          <label>
+            NFS SR path <input placeholder="/srv/miglab" value={pool.srPath} onChange={(e) => setPool({ ...pool, srPath: e.target.value })} />
           </label>
         </div>
       )}
