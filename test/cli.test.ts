@@ -81,4 +81,17 @@ describe('CLI door', () => {
     expect(out.stderr).toContain('miglab: Lab "pool" has no nodes yet.')
     expect(out.stdout + out.stderr).not.toContain('pw-XYZ')
   })
+
+  it('run --preset: an unknown preset is refused with the known ones; flags given beside a preset win', async () => {
+    const core = createCore({ dataDir, door: 'browser' })
+    await core.handlers['labs.create']({ name: 'presets', description: '', hypervisor: 'qemu' })
+    await core.close()
+    const bad = miglab('run', '--lab', 'presets', '--vm', 'guest', '--from', 'a', '--to', 'b', '--preset', 'nope')
+    expect(bad.status).toBe(1)
+    expect(bad.stderr).toContain('miglab: --preset "nope": use thesis.')
+    const mine = miglab('run', '--lab', 'presets', '--vm', 'guest', '--from', 'a', '--to', 'b', '--preset', 'thesis', '--strategy', 'bogus')
+    expect(mine.status).toBe(1)
+    // With the preset's strategies the run would get as far as the nodes; the given one is refused first.
+    expect(mine.stderr).toContain('miglab: --strategy: one of')
+  })
 })

@@ -40,6 +40,7 @@ export function resultsTable(c: Comparison): string {
 
 interface RunOptions {
   lab: string
+  preset?: string
   vm: string
   from?: string
   to?: string
@@ -82,7 +83,20 @@ function workloadFlag(text: string): Workload {
   }
 }
 
-async function run(o: RunOptions): Promise<void> {
+/**
+ * The thesis's comparison: pre-copy against DSM over the network and shared memory (same host), an idle
+ * guest and one dirtying 50 MiB/s, 10 runs each, interleaved. Flags given on the command line win.
+ */
+const PRESETS: Record<string, { strategy: string; workload: string[]; reps: string }> = {
+  thesis: { strategy: 'precopy,dsm-runtime,dsm', workload: ['idle', 'dirty:64M:50'], reps: '10' },
+}
+
+async function run(o: RunOptions, command: Command): Promise<void> {
+  if (o.preset !== undefined) {
+    const preset = PRESETS[o.preset]
+    if (!preset) throw new MigLabError('invalid_argument', `--preset ${shown(o.preset)}: use ${Object.keys(PRESETS).join(', ')}.`)
+    for (const key of ['strategy', 'workload', 'reps'] as const) if (command.getOptionValueSource(key) !== 'cli') Object.assign(o, { [key]: preset[key] })
+  }
   await withCore(async (core) => {
     const lab = await findLab(core, o.lab)
     // Default route: from where the VM runs now to the first other node. An empty --from is an empty
@@ -149,6 +163,7 @@ export function registerRunCommands(program: Command): void {
     .option('--strategy <list>', strategyIds.join(','), 'precopy')
     .option('--workload <spec...>', 'idle | echo | dirty:<MiB>M:<MiB/s> | custom:<command>', ['idle'])
     .option('--reps <n>', 'repetitions per strategy × workload', '5')
+    .option('--preset <name>', `a ready-made comparison: ${Object.entries(PRESETS).map(([k, p]) => `${k} (${p.strategy} × ${p.workload.join(', ')} × ${p.reps})`).join('; ')}`)
     .option('--max-bandwidth <MiB/s>', 'migration bandwidth cap (default 1024; QEMU’s own is 128)')
     .option('--downtime-limit <ms>', 'QEMU downtime-limit')
     .option('--multifd-channels <n>', 'channels for multifd')
