@@ -47,7 +47,7 @@ test('QEMU, NFS and MPI wizards on the demo lab: dry run, apply, every step veri
     const wizards = [
       { name: 'QEMU/KVM hypervisor', steps: 7 },
       { name: 'NFS shared storage', steps: 5 },
-      { name: 'MPI cluster (OpenMPI)', steps: 11 },
+      { name: 'MPI cluster (OpenMPI)', steps: 13 },
     ]
     const region = (name: string) => page.getByRole('region', { name: `${name} wizard` })
 
@@ -61,6 +61,8 @@ test('QEMU, NFS and MPI wizards on the demo lab: dry run, apply, every step veri
     await expect(region('NFS shared storage').getByLabel('Dry-run commands')).toContainText('ganesha.nfsd -f "$1"')
     await expect(region('MPI cluster (OpenMPI)').getByLabel('Dry-run commands')).toContainText('mpicc -O2')
     await expect(region('MPI cluster (OpenMPI)').getByLabel('Dry-run commands')).toContainText('btl_tcp_if_include')
+    // MigLab's DSM runtime, built from the shipped source on every node.
+    await expect(region('MPI cluster (OpenMPI)').getByLabel('Dry-run commands')).toContainText('mpicc -O2 -pthread -o "$t" "$t.c"')
     await page.screenshot({ path: 'docs/setup-demo-lab-dry-run.png', fullPage: true })
 
     for (const w of wizards) {
