@@ -5,6 +5,7 @@ import type { Lab } from '../../../shared/domain'
 import type { ApiError } from '../../../shared/errors'
 import { useCall } from '../api'
 import { ErrorBox, type FieldLabels } from '../ErrorBox'
+import { LabOptions } from '../labs/LabOptions'
 
 const EXPERIMENT_FIELDS: FieldLabels = {
   labId: 'Lab',
@@ -104,11 +105,7 @@ export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { la
         <label>
           Lab
           <select value={labId} onChange={(e) => setLabId(Number(e.target.value))}>
-            {labs.map((l) => (
-              <option key={l.id} value={l.id}>
-                {l.name}
-              </option>
-            ))}
+            <LabOptions labs={labs} />
           </select>
         </label>
         <label>

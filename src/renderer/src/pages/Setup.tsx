@@ -8,6 +8,7 @@ import { navigate, param } from '../nav'
 import type { ApiError } from '../../../shared/errors'
 import { NeedsLab } from './NeedsLab'
 import { SetupFigures } from '../setup/SetupFigures'
+import { LabOptions } from '../labs/LabOptions'
 
 const STATE_LABEL: Record<WizardState, string> = { not_started: 'not started', partial: 'partial', done: 'done', drifted: 'drifted' }
 
@@ -39,11 +40,7 @@ function SetupForLabs({ labs }: { labs: Lab[] }) {
         <label className="field">
           Lab{' '}
           <select aria-label="Lab" value={lab.id} onChange={(e) => navigate('setup', { lab: e.target.value })}>
-            {labs.map((l) => (
-              <option key={l.id} value={l.id}>
-                {l.name}
-              </option>
-            ))}
+            <LabOptions labs={labs} />
           </select>
         </label>
       )}
