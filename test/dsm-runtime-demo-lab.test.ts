@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createCore, type Core } from '../src/main/core'
+import { describe, expect, it } from 'vitest'
+import type { Core } from '../src/main/core'
 import type { NodeLink } from '../src/main/hypervisors/node-link'
 import { SshNodeLink } from '../src/main/hypervisors/ssh-node-link'
 import { QemuDriver } from '../src/main/hypervisors/qemu/driver'
@@ -11,7 +11,7 @@ import { pollUntil } from '../src/main/util/poll'
 import { migrationParams, type RunDetail } from '../src/shared/contract/migration'
 import { MigLabError } from '../src/shared/errors'
 import { liveProcessesMentioning } from './fixtures/qemu-processes'
-import { demoLabSkipReason, quiet, seedGuestCache, stopGuestEverywhere } from './fixtures/demo-lab'
+import { demoLabPerFile, demoLabSkipReason } from './fixtures/demo-lab'
 import { tempDir } from './helpers'
 
 // The demo lab for real (namespaces, each node's sshd in its own mount namespace, real QEMU, real
@@ -24,7 +24,6 @@ let core: Core
 let labId: number
 let links: NodeLink[]
 
-const ourQemus = (): number[] => liveProcessesMentioning(`/run/miglab/${PREFIX}-`)
 const DIRTY = { kind: 'dirty' as const, bufferMiB: 64, rateMiBs: 50 }
 
 /** The dirtier's consistency reports on a node's serial console (only what that node's QEMU printed). */
@@ -41,22 +40,11 @@ async function mpiWizard(): Promise<void> {
 }
 
 describe.skipIf(!!demoLabSkipReason)('DSM over the network on the demo lab', () => {
-  beforeAll(async () => {
-    seedGuestCache(dataDir)
-    core = createCore({ dataDir, door: 'browser', demoPrefix: PREFIX })
-    labId = (await core.services.demoLab.up({ subnet: SUBNET, nodes: 2 }, quiet)).labId
-    links = core.services.labs.get(labId)!.nodes.map((n) => new SshNodeLink(core.services.ssh, nodeKey(n.id), n.name, n.host))
-  }, 240_000)
-
-  afterEach(async () => {
-    if (core) await stopGuestEverywhere(core, labId)
-    for (const pid of ourQemus()) process.kill(pid, 'SIGKILL')
-  }, 60_000)
-
-  afterAll(async () => {
-    await core?.close()
-    await core?.services.demoLab.down(quiet)
-  }, 120_000)
+  demoLabPerFile({ dataDir, prefix: PREFIX, subnet: SUBNET }, (c, id) => {
+    core = c
+    labId = id
+    links = c.services.labs.get(id)!.nodes.map((n) => new SshNodeLink(c.services.ssh, nodeKey(n.id), n.name, n.host))
+  })
 
   it('each node has memory of its own: a file in one node\'s RAM folder is not the other\'s, and the coherence proof refuses that folder', async () => {
     const ramDir = core.services.demoLab.paths.ramDir

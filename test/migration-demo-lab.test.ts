@@ -1,16 +1,15 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createCore, type Core } from '../src/main/core'
+import { describe, expect, it } from 'vitest'
+import type { Core } from '../src/main/core'
 import { DEMO_VM } from '../src/main/migration/demo-vm'
 import { storedTrace, traceGaps } from '../src/main/migration/probe'
 import { storedSwitchover } from '../src/main/migration/wire'
 import { GAP_PARTS } from '../src/shared/metrics'
 import type { RunDetail } from '../src/shared/contract/migration'
 import { migrationParams } from '../src/shared/contract/migration'
-import { liveProcessesMentioning } from './fixtures/qemu-processes'
-import { demoLabSkipReason, quiet, seedGuestCache, stopGuestEverywhere } from './fixtures/demo-lab'
+import { demoLabPerFile, demoLabSkipReason } from './fixtures/demo-lab'
 import { tempDir } from './helpers'
 
 // The whole path for real: demo-lab namespaces, SSH to each node's sshd (the pool), QMP through
@@ -26,7 +25,6 @@ const dataDir = tempDir()
 let core: Core
 let labId: number
 
-const ourQemus = (): number[] => liveProcessesMentioning(`/run/miglab/${PREFIX}-`)
 
 /** The gaps as a reader of the stored run recomputes them: replies and losses from the samples, the window from its event. */
 const recomputed = (run: RunDetail) => traceGaps(storedTrace(run)!)
@@ -34,22 +32,10 @@ const recomputed = (run: RunDetail) => traceGaps(storedTrace(run)!)
 const at = (run: RunDetail, kind: string) => run.events.find((e) => e.kind === kind)?.tMs
 
 describe.skipIf(!!reason)('migration over the demo lab through real SSH', () => {
-  beforeAll(async () => {
-    seedGuestCache(dataDir)
-    core = createCore({ dataDir, door: 'browser', demoPrefix: PREFIX })
-    labId = (await core.services.demoLab.up({ subnet: SUBNET, nodes: 2 }, quiet)).labId
-  }, 240_000)
-
-  // No guest outlives a test, even a failed one.
-  afterEach(async () => {
-    if (core) await stopGuestEverywhere(core, labId)
-    for (const pid of ourQemus()) process.kill(pid, 'SIGKILL')
-  }, 60_000)
-
-  afterAll(async () => {
-    await core?.close()
-    await core?.services.demoLab.down(quiet)
-  }, 120_000)
+  demoLabPerFile({ dataDir, prefix: PREFIX, subnet: SUBNET }, (c, id) => {
+    core = c
+    labId = id
+  })
 
   it('12 interleaved runs (pre-copy/DSM × echo/dirtier × 3), each booting away from where the last one ended: every gap lies at the switchover and matches its raw samples', async () => {
     const caps = await core.handlers['migration.capabilities']({ labId })
