@@ -47,10 +47,10 @@ describe('metric and series registry', () => {
       run({
         metrics: { src_tx_bytes: 132 * 1048576, total_ms: 45_000, probe_gap_ms: 5000 },
         events: [
-          { tMs: 1000, kind: PHASE_EVENT, node: 'a', data: { phase: 'begin', label: 'xl migrate started' } },
-          { tMs: 7200, kind: PHASE_EVENT, node: 'a', data: { phase: 'ready', label: 'target ready' } },
+          { tMs: 1000, kind: PHASE_EVENT, data: { phase: 'begin', label: 'xl migrate started' } },
+          { tMs: 7200, kind: PHASE_EVENT, data: { phase: 'ready', label: 'target ready' } },
         ],
-      } as Partial<RunDetail>),
+      }),
     )
     expect(lines.slice(1, 3)).toEqual(['  1000 ms: xl migrate started', '  7200 ms: target ready'])
     expect(lines).toContain('migration finished successfully: 132.0 MiB sent by the source NIC (the hypervisor reports no byte count) in 45.0 s')
