@@ -17,6 +17,9 @@ const list = (cls: string, filter: Record<string, string>, params: string[]): Re
 /** `--minimal` prints only the values, comma-separated: used for uuids only, since names may hold commas. */
 const uuids = (cls: string, filter: Record<string, string>): RemoteCommand => cmd(XE, `${cls}-list`, ...filters(filter), kv('params', 'uuid'), '--minimal')
 
+/** The pool master's host uuid. */
+export const poolMaster = (): RemoteCommand => cmd(XE, 'pool-list', kv('params', 'master'), '--minimal')
+
 export const hostList = (params: string[]): RemoteCommand => list('host', {}, params)
 
 export const hostParamGet = (host: string, param: string): RemoteCommand => cmd(XE, 'host-param-get', kv('uuid', host), kv('param-name', param))
@@ -79,7 +82,8 @@ export const networkRecord = (network: string): RemoteCommand => list('network',
  * and the options it passes to VM.pool_migrate are only force/live/copy/compress. VM.pool_migrate
  * itself takes `network` (a network ref) in its options since xapi 1.297 (commit 56d676af43,
  * ocaml/xapi/xapi_vm_migrate.ml), so that call is made through the XenAPI Python module every
- * host has (its storage manager uses it), over dom0's local socket as root, with no password.
+ * host has (its storage manager uses it), over dom0's local socket as root, with no password: on
+ * the pool master, since a member's xapi answers API calls with HOST_IS_SLAVE.
  */
 const POOL_MIGRATE_ON_NETWORK = `import sys, XenAPI
 s = XenAPI.xapi_local()

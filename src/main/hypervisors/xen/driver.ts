@@ -131,6 +131,15 @@ export class XenDriver implements HypervisorDriver {
     return parseRecords(await execOk(nodes[0], xe.networkList(), 'Listing XenServer networks', { timeoutMs: 20_000 })).map(toNetwork)
   }
 
+  /** The node among `nodes` that is the pool master (asked through `via`). */
+  async poolMaster(via: NodeLink, nodes: NodeLink[]): Promise<NodeLink> {
+    const [master] = parseMinimal(await execOk(via, xe.poolMaster(), 'Finding the pool master', { timeoutMs: 20_000 }))
+    for (const n of nodes) if ((await this.hostUuid(n)) === master) return n
+    throw new MigLabError('xen_master_not_in_lab', `A migration over a chosen network is started on the pool master (host ${master || 'unknown'}), which is neither ${nodes.map((n) => n.name).join(' nor ')}.`, {
+      hint: 'Migrate between the pool master and another host, or leave the migration network empty.',
+    })
+  }
+
   /** Refuses a migration network the pool does not have, or an xapi that would silently ignore it. */
   async checkMigrationNetwork(node: NodeLink, network: string): Promise<void> {
     const [found] = parseRecords(await execOk(node, xe.networkRecord(network), 'Looking up the migration network', { timeoutMs: 20_000 }))

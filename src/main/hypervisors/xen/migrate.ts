@@ -42,12 +42,14 @@ export async function runXenMigration(d: XenDriver, vm: string, from: NodeLink, 
 
   const network = params.migrationNetwork
   if (network) await d.checkMigrationNetwork(from, network)
+  // xe works on any host; the API call with a network must be made on the pool master's own socket.
+  const runner = network ? await d.poolMaster(from, [from, to]) : from
   const argv = xe.vmMigrateArgv(uuid, dst, network)
   const command = xe.vmMigrate(uuid, dst, network).text
   const log = `/tmp/miglab-xe-migrate-${randomBytes(6).toString('hex')}.log`
   const known = new Set(parseMinimal(await execOk(from, xe.taskUuids(), 'Listing xapi tasks', { timeoutMs: 20_000 })))
   const startedAt = clock()
-  await execOk(from, xe.detached(log, argv), 'Starting the migration', { timeoutMs: 20_000 })
+  await execOk(runner, xe.detached(log, argv), 'Starting the migration', { timeoutMs: 20_000 })
   emit('phase', { phase: 'migrate', command: network ? `VM.pool_migrate live=true network=${network}` : command, destinationHost: dst, ...(network ? { network } : {}) })
 
   let task: string | undefined
@@ -105,7 +107,7 @@ export async function runXenMigration(d: XenDriver, vm: string, from: NodeLink, 
     }
     // A synchronous call's task is destroyed when the call returns: then the log tells the end.
     if (!record) {
-      ended = readLog((await from.exec(readFile(log), { timeoutMs: 20_000 })).stdout)
+      ended = readLog((await runner.exec(readFile(log), { timeoutMs: 20_000 })).stdout)
       if (ended.exit !== undefined) return true
       if (!task && !taskMissing && elapsed > TASK_APPEAR_MS) {
         taskMissing = true
@@ -126,10 +128,10 @@ export async function runXenMigration(d: XenDriver, vm: string, from: NodeLink, 
   const endedAt = clock()
   // Wait for xe itself to end, so its last words (the error, if any) are in the log.
   await pollUntil(async () => {
-    ended = readLog((await from.exec(readFile(log), { timeoutMs: 20_000 })).stdout)
+    ended = readLog((await runner.exec(readFile(log), { timeoutMs: 20_000 })).stdout)
     return ended.exit === undefined ? undefined : true
   }, { timeoutMs: 40 * POLL_MS, intervalMs: POLL_MS })
-  await from.exec(removePaths(log), { timeoutMs: 20_000 })
+  await runner.exec(removePaths(log), { timeoutMs: 20_000 })
 
   const succeeded = TERMINAL.has(status) ? status === 'success' : ended.exit === 0
   const after = await d.placement(from, uuid)
