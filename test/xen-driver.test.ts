@@ -8,7 +8,7 @@ import { XenDriver } from '../src/main/hypervisors/xen/driver'
 import { xapiError, xeError } from '../src/main/hypervisors/xen/xe-errors'
 import { parseMap, parseMinimal, parseProgress, parseRecords, parseSet, parseXeTime } from '../src/main/hypervisors/xen/xe-parse'
 import { RunWriter } from '../src/main/store/run-writer'
-import { seriesDef } from '../src/shared/metrics'
+import { roleSeries, seriesDef } from '../src/shared/metrics'
 import { tempCore } from './helpers'
 import type { RemoteCommand } from '../src/main/remote/command'
 import * as xe from '../src/main/remote/xe'
@@ -332,8 +332,11 @@ describe('task progress (xe task-param-get … param-name=progress)', () => {
       hooks.onSample = (s) => Object.entries(s.values).forEach(([k, v]) => w.sample(id, s.tMs, k, v))
       await d.migrate('web-01', a, b, 'precopy', params, hooks)
       w.flush()
-      const values = (await t.core.handlers['runs.get']({ id })).samples['xen.progress'].map(([, v]) => v)
+      const stored = (await t.core.handlers['runs.get']({ id })).samples
+      const values = stored['xen.progress'].map(([, v]) => v)
       expect(values).toEqual([0, 12, 45, 45, 91, 100])
+      // The live view finds it by its role, not by the driver's key.
+      expect(roleSeries(stored, 'progress').map(([, v]) => v)).toEqual(values)
       expect(values.every((v, i) => i === 0 || v >= values[i - 1])).toBe(true)
       expect(seriesDef('xen.progress')?.unit).toBe('%')
     } finally {
