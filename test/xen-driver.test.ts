@@ -8,6 +8,7 @@ import { XenDriver } from '../src/main/hypervisors/xen/driver'
 import { xapiError, xeError } from '../src/main/hypervisors/xen/xe-errors'
 import { parseMap, parseMinimal, parseProgress, parseRecords, parseSet, parseXeTime } from '../src/main/hypervisors/xen/xe-parse'
 import { RunWriter } from '../src/main/store/run-writer'
+import { HYPERVISOR_NOTES } from '../src/shared/domain'
 import { roleSeries, seriesDef } from '../src/shared/metrics'
 import { tempCore } from './helpers'
 import type { RemoteCommand } from '../src/main/remote/command'
@@ -207,6 +208,10 @@ name-description ( RW): `)
 })
 
 describe('Xen driver through a stand-in NodeLink', () => {
+  it('the UI names this driver untested against a real pool', () => {
+    expect(HYPERVISOR_NOTES.xen).toContain('not run against a real pool')
+  })
+
   it('offers pre-copy only, with a reason for every other strategy', async () => {
     const { a, b, d } = setup([])
     const caps = await d.capabilities([a, b], params)
@@ -449,7 +454,7 @@ describe("xe's error descriptions (datamodel_errors.ml wording) → MigLab error
   })
 
   it('an unknown description stays xe\'s own sentence', () => {
-    expect(xeError(xeFailure('The VM has too many snapshots.'), 'xe x')).toMatchObject({ code: 'xe_failed', message: 'xe: The VM has too many snapshots.' })
+    expect(xeError(xeFailure('Cannot migrate a VM with more than one snapshot.', { vm: 'vm-uuid-1 (web-01)' }), 'xe x')).toMatchObject({ code: 'xe_failed', message: 'xe: Cannot migrate a VM with more than one snapshot.', detail: { xe: { params: { vm: 'vm-uuid-1 (web-01)' } } } })
   })
 })
 

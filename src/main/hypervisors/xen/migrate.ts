@@ -5,8 +5,8 @@ import { readFile, removePaths } from '../../remote/vm'
 import * as xe from '../../remote/xe'
 import type { MigrateHooks, MigrationOutcome } from '../driver'
 import { execOk, type NodeLink } from '../node-link'
-import type { XenDriver } from './driver'
 import { pollUntil } from '../../util/poll'
+import type { XenDriver } from './driver'
 import { knownXeError, xapiError, xeError } from './xe-errors'
 import { parseMinimal, parseProgress, parseRecords, parseSet, parseXeTime, type XeRecord } from './xe-parse'
 
@@ -25,7 +25,9 @@ function readLog(text: string): { output: string; exit?: number } {
 }
 
 /**
- * One live migration with `xe vm-migrate live=true`, followed through the xapi task it creates.
+ * One live migration with `xe vm-migrate live=true` (VM.pool_migrate with a `network` option when a
+ * migration network is chosen), followed through the xapi task it creates: status from its record,
+ * progress from `xe task-param-get`; a progress MigLab cannot read cancels the task.
  * The VM runs exactly once throughout (xapi guarantees it); afterwards its resident-on is checked:
  * the destination host when this resolves, the source host when it throws.
  */
