@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { migrationParams } from '../src/shared/contract/migration'
@@ -390,6 +393,43 @@ describe('migration network', () => {
     expect(argv[3]).toContain(`x.VM.pool_migrate(x.VM.get_by_uuid(sys.argv[1]), x.host.get_by_uuid(sys.argv[2]), {'live': 'true', 'network': x.network.get_by_uuid(sys.argv[3])})`)
     expect(events.find((e) => e.data.phase === 'migrate')?.data.network).toBe(NET_STORAGE.uuid)
     expect(pool.vm['resident-on']).toBe('host-b-uuid')
+  })
+
+  it('the command really calls VM.pool_migrate with refs of the uuids and the network option (MOCK: a stand-in XenAPI module)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'miglab-xenapi-'))
+    try {
+      // Only the calls the command makes, recorded; refs are `OpaqueRef:<class>:<uuid>`.
+      writeFileSync(
+        join(dir, 'XenAPI.py'),
+        `import json
+class _N:
+    def __init__(self, path): self.path = path
+    def __getattr__(self, name): return _N(self.path + [name])
+    def __call__(self, *args):
+        name = '.'.join(self.path)
+        with open(${JSON.stringify(join(dir, 'calls.jsonl'))}, 'a') as f: f.write(json.dumps([name, list(args)]) + '\\n')
+        if name.endswith('get_by_uuid'): return 'OpaqueRef:%s:%s' % (self.path[0], args[0])
+class _S:
+    xenapi = _N([])
+def xapi_local(): return _S()
+`,
+      )
+      const text = xe.vmMigrate(`vm-1'$(x)`, 'host-2', NET_STORAGE.uuid).text
+      const r = spawnSync('sh', ['-c', text], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: dir } })
+      expect(r.stderr).toBe('')
+      expect(r.status).toBe(0)
+      const calls = readFileSync(join(dir, 'calls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as [string, unknown[]])
+      expect(calls).toEqual([
+        ['login_with_password', ['root', '', '1.0', 'miglab']],
+        ['VM.get_by_uuid', [`vm-1'$(x)`]],
+        ['host.get_by_uuid', ['host-2']],
+        ['network.get_by_uuid', [NET_STORAGE.uuid]],
+        ['VM.pool_migrate', [`OpaqueRef:VM:vm-1'$(x)`, 'OpaqueRef:host:host-2', { live: 'true', network: `OpaqueRef:network:${NET_STORAGE.uuid}` }]],
+        ['session.logout', []],
+      ])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('an unknown network is refused before anything moves, naming the networks there are', async () => {

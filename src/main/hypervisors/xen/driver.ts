@@ -153,7 +153,7 @@ export class XenDriver implements HypervisorDriver {
     const build = parseMap((await execOk(node, xe.hostParamGet(await this.hostUuid(node), 'software-version'), 'Reading the xapi version', { timeoutMs: 20_000 })).trim()).xapi_build
     if (!xapiAtLeast(build, NETWORK_OPTION_SINCE)) {
       throw new MigLabError('xen_network_choice_unsupported', `The host's xapi (${build ?? 'version unknown'}) cannot migrate over a chosen network: VM.pool_migrate's network option came with xapi ${NETWORK_OPTION_SINCE.join('.')}, and an older xapi would silently use the management network.`, {
-        hint: 'Update the pool (XCP-ng 8.2 updates or later), or leave the migration network empty.',
+        hint: `Update the pool's xapi to ${NETWORK_OPTION_SINCE.join('.')} or later (xe host-param-get … param-name=software-version shows xapi_build), or leave the migration network empty.`,
       })
     }
   }
