@@ -52,6 +52,8 @@ interface TaskStep {
   /** What `xe task-param-get … param-name=progress` prints (raw, so malformed output can be played). */
   progress: string
   error_info?: string
+  /** The synchronous call returns right after this record is read: the task is destroyed, the VM moved. */
+  vanish?: boolean
 }
 
 /** xe's output for a failed call: the error's description, then one `param: value` line each. */
@@ -129,6 +131,11 @@ class FakePool {
         if (this.taskGone) return ok('')
         const s = this.cancelled ? { status: 'cancelled', progress: '1.000' } : this.steps[Math.min(this.step++, this.steps.length - 1)]
         this.current = s
+        if (s.vanish) {
+          this.taskGone = true
+          this.vm['resident-on'] = 'host-b-uuid'
+          this.log = 'xe-exit=0\n'
+        }
         const done = s.status !== 'pending'
         if (done) this.finish(s.status)
         return ok(records([{ uuid: this.taskUuid, status: s.status, created: '20240521T10:00:00Z', finished: done ? '20240521T10:00:04.200Z' : '19700101T00:00:00Z', error_info: s.error_info ?? '', result: '' }]))
@@ -350,6 +357,19 @@ describe('task progress (xe task-param-get … param-name=progress)', () => {
     } finally {
       await t.dispose()
     }
+  })
+
+  it('a task destroyed between its record and its progress (xe said "The uuid you supplied was invalid.") ends the polling, not the run', async () => {
+    const { pool, a, b, d } = setup([
+      { status: 'pending', progress: '0.400' },
+      { status: 'pending', progress: '0.900', vanish: true },
+    ])
+    const { samples, events, hooks } = hooksFor()
+    const out = await d.migrate('web-01', a, b, 'precopy', params, hooks)
+    expect(samples.map((s) => s.values['xen.progress'])).toEqual([40])
+    expect(events.some((e) => e.data.phase === 'progress-error')).toBe(false)
+    expect(out.raw).toMatchObject({ totalFrom: expect.stringMatching(/^wall clock/) })
+    expect(pool.vm['resident-on']).toBe('host-b-uuid')
   })
 
   it('malformed progress mid-migration: the task is cancelled and the error quotes what xe printed', async () => {
