@@ -8,6 +8,7 @@ import { storedTrace, traceGaps } from '../src/main/migration/probe'
 import { killMigrateReceive, readConsole } from '../src/main/remote/xl'
 import { pollUntil } from '../src/main/util/poll'
 import { migrationParams, type RunDetail } from '../src/shared/contract/migration'
+import { PHASE_EVENT } from '../src/shared/metrics'
 import { quiet } from './fixtures/demo-lab'
 import { liveProcessesMentioning } from './fixtures/qemu-processes'
 import { stopXenGuestEverywhere, XEN_TEST_CACHE, xenLabSkipReason } from './fixtures/xen-lab'
@@ -28,7 +29,7 @@ let up: XenLabUpResult
 
 const xlDriver = () => core.services.drivers.xl as XlDriver
 const ourQemus = (): number[] => liveProcessesMentioning(`${PREFIX}-xen-`)
-const phasesOf = (run: RunDetail) => run.events.filter((e) => e.kind === 'xl.phase').map((e) => ({ phase: (e.data as { phase: string }).phase, tMs: e.tMs }))
+const phasesOf = (run: RunDetail) => run.events.filter((e) => e.kind === PHASE_EVENT).map((e) => ({ phase: (e.data as { phase: string }).phase, tMs: e.tMs }))
 const firstAt = (run: RunDetail, phase: string) => phasesOf(run).find((p) => p.phase === phase)?.tMs
 
 async function uptimes(node: string): Promise<number[]> {

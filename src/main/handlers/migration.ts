@@ -25,10 +25,10 @@ type MigrationHandlers = { [M in keyof MigrationResults]: (input: ParsedInput<M>
  * Demo-lab nodes share this machine's /dev/shm: shared memory works there without a cluster file
  * system (an ideal no two-node lab has). Each node also has memory of its own (a tmpfs in its mount
  * namespace) for the DSM runtime's source file and replica. The lab's own folders, so `lab down`
- * removes its guests' RAM.
+ * removes its guests' RAM. (The Xen demo lab's hosts are VMs of their own: none of this applies.)
  */
 export const withLabDefaults = (lab: Lab, params: MigrationParams, demo: DemoLab): MigrationParams =>
-  lab.kind === 'demo'
+  lab.kind === 'demo' && lab.hypervisor === 'qemu'
     ? { ...params, sharedMemoryDir: params.sharedMemoryDir ?? demo.paths.shmDir, nodeMemoryDir: params.nodeMemoryDir ?? demo.paths.ramDir }
     : params
 

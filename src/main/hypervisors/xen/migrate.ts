@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { MigrationParams } from '../../../shared/contract/migration'
 import { MigLabError } from '../../../shared/errors'
+import { absentReasons } from '../../../shared/metrics'
 import { readFile, removePaths } from '../../remote/vm'
 import * as xe from '../../remote/xe'
 import type { MigrateHooks, MigrationOutcome } from '../driver'
@@ -160,12 +161,7 @@ export async function runXenMigration(d: XenDriver, vm: string, from: NodeLink, 
   const fromTask = Number.isFinite(created) && Number.isFinite(finished)
   return {
     figures: { total_ms: fromTask ? finished - created : endedAt - startedAt },
-    unmeasured: {
-      qemu_downtime_ms: 'xe reports no downtime; only the probe can tell',
-      stop_resume_ms: 'no STOP/RESUME events under xapi',
-      transferred_bytes: 'xe does not report it; see the NIC counters',
-      passes: 'xe does not report pre-copy iterations',
-    },
+    unmeasured: absentReasons('xen'),
     raw: {
       task,
       lastTask: last,
