@@ -90,7 +90,7 @@ export const DOWNTIME_KEYS = ['qemu_downtime_ms', 'stop_resume_ms', 'probe_gap_m
 export const GAP_PARTS = ['gap_source_silent_ms', 'gap_downtime_ms', 'gap_convergence_ms', 'gap_warmup_ms', 'gap_return_ms'] as const
 
 /** What a series means whatever the hypervisor: views and crash recovery ask for a role, never a driver's key. */
-export type SeriesRole = 'sent' | 'remaining' | 'ram' | 'dirty_rate' | 'bandwidth' | 'pass' | 'expected_downtime'
+export type SeriesRole = 'sent' | 'remaining' | 'ram' | 'dirty_rate' | 'bandwidth' | 'pass' | 'expected_downtime' | 'progress'
 
 export interface SeriesDef {
   key: string
@@ -115,7 +115,8 @@ export const SERIES: readonly SeriesDef[] = [
   { key: 'dsm.bytes', label: 'DSM bytes sent', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'] },
   { key: 'dsm.round_pages', label: 'DSM pages per round', unit: 'count', side: 'hypervisor', drivers: ['qemu'] },
   { key: 'dsm.round_ms', label: 'DSM round time', unit: 'ms', side: 'hypervisor', drivers: ['qemu'] },
-  { key: 'xen.progress', label: 'xapi task progress', unit: '%', side: 'hypervisor', drivers: ['xen'] },
+  // `xe task-param-get … param-name=progress` (0–1) × 100.
+  { key: 'xen.progress', label: 'xapi task progress', unit: '%', side: 'hypervisor', drivers: ['xen'], role: 'progress' },
   // Stamped at the datagram's send time; its reply arrived value ms later.
   { key: 'probe.rtt_ms', label: 'probe RTT', unit: 'ms', side: 'client', drivers: ALL },
   // Frames on the guest's tap around the gap (value: 1 probe request, 2 reply, 3 announce), from tcpdump.
