@@ -130,8 +130,9 @@ export function Compare({ filter }: { filter: RunFilter }) {
     if (!picked && !groupBy.includes('driver') && c?.groups.some((g) => g.drivers.length > 1)) setGroupBy(['driver', ...groupBy].slice(0, 4))
   }, [c, picked, groupBy])
   const metricKeys = c ? [...new Set(c.groups.flatMap((g) => Object.keys(g.metrics)))].sort((a, b) => Number(!METRIC_LABELS[a]) - Number(!METRIC_LABELS[b]) || a.localeCompare(b)) : []
-  // Many groups: charts label bars 1…n, the legend above names them.
-  const short = (key: string, i: number) => (c && c.groups.length > 3 ? String(i + 1) : key)
+  // Many groups or long names (a custom command): charts label bars 1…n, the legend above names them.
+  const numbered = !!c && (c.groups.length > 3 || c.groups.some((g) => g.key.length > 28))
+  const short = (key: string, i: number) => (numbered ? String(i + 1) : key)
   const setField = (i: number, v: string) => {
     const next = [...groupBy]
     if (v) next[i] = v
@@ -192,7 +193,7 @@ export function Compare({ filter }: { filter: RunFilter }) {
                   </label>
                 ))}
               </div>
-              {c.groups.length > 3 && (
+              {numbered && (
                 <p className="legend small" aria-label="Groups">
                   {c.groups.map((g, i) => (
                     <span key={g.key} style={{ color: COLORS[i % COLORS.length] }}>
