@@ -107,6 +107,9 @@ describe.skipIf(!!reason)('migration over the demo lab through real SSH', () => 
       expect(m.probe_longest_silence_ms, label).toBeGreaterThanOrEqual(m.probe_gap_ms)
       expect(m.probe_gap_open, label).toBe(0)
       expect(m.qemu_downtime_ms, label).toBeLessThanOrEqual(m.total_ms)
+      // QEMU's figures are exactly its final query-migrate reply, stored as it came.
+      const final = r.events.find((e) => e.kind === 'migration.raw')?.data as { downtime: number; 'total-time': number; ram: { transferred: number; 'dirty-sync-count': number } }
+      expect([m.qemu_downtime_ms, m.total_ms, m.transferred_bytes, m.passes], label).toEqual([final.downtime, final['total-time'], final.ram.transferred, final.ram['dirty-sync-count']])
       expect(m.src_tx_bytes, label).toBeGreaterThan(0)
       // The NIC figures are exactly the differences of the counters the run stored.
       expect(nicFromEvents(r), label).toEqual(Object.fromEntries(NIC_KEYS.map((k) => [k, m[k]])))

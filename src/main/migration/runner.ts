@@ -236,6 +236,8 @@ async function runOne(
     const migratedAt = clock()
     metrics.wall_ms = migratedAt - migrateAt
     Object.assign(metrics, out.figures)
+    // The hypervisor's own final report as it came: what its figures can be recomputed from.
+    writer.event(id, migratedAt, 'migration.raw', out.raw)
     if (Object.keys(out.unmeasured).length) writer.event(id, migratedAt, 'unmeasured', out.unmeasured)
     if (out.stopAtMs !== undefined) writer.event(id, out.stopAtMs, 'downtime.stop', { node: from.name })
     if (out.resumeAtMs !== undefined) writer.event(id, out.resumeAtMs, 'downtime.resume', { node: to.name })
