@@ -222,5 +222,5 @@ export const sha256 = (path: string): RemoteCommand => cmd('sh', '-c', 'sha256su
 export const isMountpoint = (path: string): RemoteCommand => cmd('findmnt', '-n', '-o', 'SOURCE', '--', path)
 export const nfsMount = (source: string, path: string): RemoteCommand => and(mkdirP(path), cmd('mount', '-t', 'nfs', '--', source, path))
 /** Exit 0 when both paths are one directory (same device and inode): a bind mount, or the same path. */
-export const sameDirectory = (a: string, b: string): RemoteCommand => cmd('sh', '-c', '[ "$(stat -L -c %d:%i -- "$1")" = "$(stat -L -c %d:%i -- "$2")" ]', 'sh', a, b)
+export const sameDirectory = (a: string, b: string): RemoteCommand => cmd('sh', '-c', 'x=$(stat -L -c %d:%i -- "$1") && y=$(stat -L -c %d:%i -- "$2") && [ "$x" = "$y" ]', 'sh', a, b)
 export const bindMount = (source: string, path: string): RemoteCommand => and(mkdirP(path), cmd('mount', '--bind', '--', source, path))
