@@ -1,6 +1,4 @@
-import { spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { expect, test } from './fixtures'
+import { expect, miglabCli, test } from './fixtures'
 
 // The real demo lab: network namespaces, two sshd nodes and a bridge on this machine (needs root).
 const skip = process.getuid?.() !== 0 ? 'the demo lab needs root (network namespaces)' : process.platform !== 'linux' ? 'the demo lab needs Linux' : null
@@ -8,10 +6,7 @@ test.skip(skip !== null, skip ?? '')
 
 test.afterEach(({ miglab }) => {
   // Whatever happened in the test, leave no namespace or process behind.
-  spawnSync(process.execPath, [fileURLToPath(new URL('../bin/miglab.mjs', import.meta.url)), 'lab', 'down'], {
-    env: { ...process.env, MIGLAB_DATA_DIR: miglab.dataDir, MIGLAB_DEMO_PREFIX: 'mle2e' },
-    stdio: 'inherit',
-  })
+  miglabCli(miglab.dataDir, 'lab', 'down')
 })
 
 test('first run → Create demo lab → progress → the lab page shows two reachable nodes', async ({ page, miglab }) => {

@@ -1,37 +1,17 @@
-import { spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import type { Page } from '@playwright/test'
 import Database from 'better-sqlite3'
-import { expect, test } from './fixtures'
+import { migrate } from './experiment'
+import { expect, miglabCli, test } from './fixtures'
 
 // Real live migrations of the demo lab's QEMU guest between two sshd nodes, driven from the UI.
 const skip = process.getuid?.() !== 0 ? 'the demo lab needs root (network namespaces)' : null
 test.skip(skip !== null, skip ?? '')
-
-const miglabCli = (dataDir: string, ...args: string[]) =>
-  spawnSync(process.execPath, [fileURLToPath(new URL('../bin/miglab.mjs', import.meta.url)), ...args], {
-    env: { ...process.env, MIGLAB_DATA_DIR: dataDir, MIGLAB_DEMO_PREFIX: 'mle2e' },
-    encoding: 'utf8',
-  })
 
 test.afterEach(({ miglab }) => {
   miglabCli(miglab.dataDir, 'lab', 'down')
 })
 
 const mibOf = async (page: Page, testId: string) => Number.parseFloat((await page.getByTestId(testId).locator('.value').textContent()) ?? 'NaN')
-
-async function migrate(page: Page, from: string, to: string, strategy: RegExp) {
-  const form = page.getByRole('form', { name: 'Experiment' })
-  await form.getByRole('combobox', { name: 'From', exact: true }).selectOption(from)
-  await form.getByRole('combobox', { name: 'To', exact: true }).selectOption(to)
-  // The driver's capabilities decide which strategies are enabled; wait for them.
-  await expect(form.getByRole('checkbox', { name: /^Pre-copy \(baseline\)/ })).toBeEnabled()
-  for (const box of await form.getByRole('group', { name: 'Strategies' }).getByRole('checkbox').all()) await box.uncheck()
-  await form.getByRole('checkbox', { name: strategy }).check()
-  await form.getByRole('button', { name: 'Start migration' }).click()
-  await expect(page.getByRole('region', { name: 'Experiment progress' }).getByText('succeeded')).toBeVisible({ timeout: 180_000 })
-  await expect(page.getByTestId('run-view')).toBeVisible({ timeout: 30_000 })
-}
 
 test('boot the guest on node A, migrate A→B pre-copy, then back with DSM', async ({ page, miglab }) => {
   test.setTimeout(420_000)
@@ -42,13 +22,13 @@ test('boot the guest on node A, migrate A→B pre-copy, then back with DSM', asy
   await expect(page.getByRole('heading', { level: 1, name: 'Migrate' })).toBeVisible()
 
   // Pre-copy A → B with the UDP echo workload and the external probe.
-  await migrate(page, 'mle2e-n1', 'mle2e-n2', /^Pre-copy \(baseline\)/)
+  await migrate(page, { from: 'mle2e-n1', to: 'mle2e-n2', strategy: /^Pre-copy \(baseline\)/ })
   const log = page.getByLabel('Migration log')
   await expect(log).toContainText('migration finished successfully')
   for (const id of ['metric-qemu_downtime_ms', 'metric-stop_resume_ms', 'metric-probe_gap_ms']) {
     await expect(page.getByTestId(id).locator('.value')).toHaveText(/^\d/)
   }
-  const precopySent = await mibOf(page, 'metric-transferred_bytes')
+  const precopySent = await mibOf(page, 'data-sent')
   expect(precopySent).toBeGreaterThan(10)
   await expect(page.getByRole('img', { name: 'Migration timeline' })).toBeVisible()
   await expect(page.getByRole('img', { name: /What a client saw/ })).toBeVisible()
@@ -67,9 +47,9 @@ test('boot the guest on node A, migrate A→B pre-copy, then back with DSM', asy
   await expect(page.getByText(/Running: guest on mle2e-n2 \(running/)).toBeVisible({ timeout: 30_000 })
 
   // Back B → A with shared memory: only device state moves.
-  await migrate(page, 'mle2e-n2', 'mle2e-n1', /^Shared memory \(same host\)/)
+  await migrate(page, { from: 'mle2e-n2', to: 'mle2e-n1', strategy: /^Shared memory \(same host\)/ })
   await expect(page.getByLabel('Migration log')).toContainText('strategy dsm')
-  const dsmSent = await mibOf(page, 'metric-transferred_bytes')
+  const dsmSent = await mibOf(page, 'data-sent')
   expect(dsmSent).toBeLessThan(precopySent * 0.05)
   await page.screenshot({ path: 'docs/migration-run.png', fullPage: true })
 

@@ -39,6 +39,7 @@ const sampleInputs: { [M in Method]: Input<M> } = {
   'vms.start': { labId: 1, vm: 'guest', node: 'n1' },
   'vms.stop': { labId: 1, vm: 'guest' },
   'migration.capabilities': { labId: 1 },
+  'migration.networks': { labId: 1 },
   'experiments.start': { labId: 1, vm: 'guest', from: 'a', to: 'b', strategies: ['precopy'], workloads: [{ kind: 'idle' }], repetitions: 1 },
   'runs.get': { id: 1 },
   'runs.compare': { ids: [1] },

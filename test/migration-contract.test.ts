@@ -20,6 +20,18 @@ describe('migration contract at the door', () => {
     expect(await dispatch(t.core.handlers, 'runs.get', { id: 7 })).toMatchObject({ ok: false, error: { code: 'run_not_found' } })
   })
 
+  it("offers the migration network choice only where the lab's driver has one, and takes network uuids only", async () => {
+    const t = tempCore()
+    dispose = t.dispose
+    const xen = await t.core.handlers['labs.create']({ name: 'pool', description: '', hypervisor: 'xen' })
+    const qemu = await t.core.handlers['labs.create']({ name: 'kvm', description: '', hypervisor: 'qemu' })
+    // A lab without nodes: the xe driver answers from no host, so the list is empty but the choice exists.
+    expect(await dispatch(t.core.handlers, 'migration.networks', { labId: xen.id })).toEqual({ ok: true, result: { supported: true, networks: [] } })
+    expect(await dispatch(t.core.handlers, 'migration.networks', { labId: qemu.id })).toMatchObject({ ok: true, result: { supported: false, reason: expect.stringMatching(/QEMU\/KVM.*no network choice/), networks: [] } })
+    const bad = await dispatch(t.core.handlers, 'experiments.start', { labId: xen.id, vm: 'g', from: 'a', to: 'b', strategies: ['precopy'], workloads: [{ kind: 'idle' }], repetitions: 1, params: { migrationNetwork: 'xenbr1' } })
+    expect(bad).toMatchObject({ ok: false, error: { detail: { issues: [{ path: 'params.migrationNetwork' }] } } })
+  })
+
   it('stores a run as it is measured: samples in batches, a failed run keeps its error and metrics', async () => {
     const t = tempCore()
     dispose = t.dispose

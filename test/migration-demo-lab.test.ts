@@ -11,6 +11,7 @@ import type { RunDetail } from '../src/shared/contract/migration'
 import { migrationParams } from '../src/shared/contract/migration'
 import { demoLabPerFile, demoLabSkipReason } from './fixtures/demo-lab'
 import { tempDir } from './helpers'
+import { NIC_KEYS, nicFromEvents } from './fixtures/nic-events'
 
 // The whole path for real: demo-lab namespaces, SSH to each node's sshd (the pool), QMP through
 // OpenSSH unix-socket forwarding, the lab's Linux guest with its UDP echo, the probe from here.
@@ -107,6 +108,8 @@ describe.skipIf(!!reason)('migration over the demo lab through real SSH', () => 
       expect(m.probe_gap_open, label).toBe(0)
       expect(m.qemu_downtime_ms, label).toBeLessThanOrEqual(m.total_ms)
       expect(m.src_tx_bytes, label).toBeGreaterThan(0)
+      // The NIC figures are exactly the differences of the counters the run stored.
+      expect(nicFromEvents(r), label).toEqual(Object.fromEntries(NIC_KEYS.map((k) => [k, m[k]])))
       // The gap on the wire (tcpdump on both taps): four parts, recomputed from the stored frames, that
       // add up to the gap; none negative (one kernel clock); the guest announces itself after RESUME.
       const wire = storedSwitchover(r)

@@ -70,9 +70,9 @@ describe('CONTRACT (documented xe error format): xe errors become clear MigLab e
     }
   })
   it('an unknown description is kept as the message, never swallowed', () => {
-    const e = xeError('The uuid you supplied was invalid.\ntype: VM\nuuid: x\n', 'xe vm-start')
+    const e = xeError('Cannot migrate a VM with more than one snapshot.\nvm: x\n', 'xe vm-migrate')
     expect(e.code).toBe('xe_failed')
-    expect(e.message).toBe('xe: The uuid you supplied was invalid.')
+    expect(e.message).toBe('xe: Cannot migrate a VM with more than one snapshot.')
   })
 })
 

@@ -8,10 +8,12 @@ import { storedTrace, traceGaps } from '../src/main/migration/probe'
 import { killMigrateReceive, readConsole } from '../src/main/remote/xl'
 import { pollUntil } from '../src/main/util/poll'
 import { migrationParams, type RunDetail } from '../src/shared/contract/migration'
+import { PHASE_EVENT } from '../src/shared/metrics'
 import { quiet } from './fixtures/demo-lab'
 import { liveProcessesMentioning } from './fixtures/qemu-processes'
 import { stopXenGuestEverywhere, XEN_TEST_CACHE, xenLabSkipReason } from './fixtures/xen-lab'
 import { tempDir } from './helpers'
+import { NIC_KEYS, nicFromEvents } from './fixtures/nic-events'
 
 // Two real Xen 4.17 hosts (QEMU TCG guests) with dom0s reached over SSH like real nodes, a PV guest,
 // `xl migrate` between them, MigLab's probe from this machine. Own prefix and subnet, so a user's
@@ -28,7 +30,7 @@ let up: XenLabUpResult
 
 const xlDriver = () => core.services.drivers.xl as XlDriver
 const ourQemus = (): number[] => liveProcessesMentioning(`${PREFIX}-xen-`)
-const phasesOf = (run: RunDetail) => run.events.filter((e) => e.kind === 'xl.phase').map((e) => ({ phase: (e.data as { phase: string }).phase, tMs: e.tMs }))
+const phasesOf = (run: RunDetail) => run.events.filter((e) => e.kind === PHASE_EVENT).map((e) => ({ phase: (e.data as { phase: string }).phase, tMs: e.tMs }))
 const firstAt = (run: RunDetail, phase: string) => phasesOf(run).find((p) => p.phase === phase)?.tMs
 
 async function uptimes(node: string): Promise<number[]> {
@@ -78,6 +80,8 @@ function expectXlRun(run: RunDetail, from: string, to: string): void {
   // Data sent, from both dom0s' NIC counters: at least the guest's 128 MiB of memory crossed.
   expect(m.src_tx_bytes).toBeGreaterThan(100 * 2 ** 20)
   expect(m.dst_rx_bytes).toBeGreaterThan(100 * 2 ** 20)
+  // ...and exactly the differences of the counters the run stored.
+  expect(nicFromEvents(run)).toEqual(Object.fromEntries(NIC_KEYS.map((k) => [k, m[k]])))
   // What libxl does not report is absent with the reason, never 0.
   for (const k of ['qemu_downtime_ms', 'stop_resume_ms', 'transferred_bytes', 'passes']) expect(m).not.toHaveProperty(k)
   const unmeasured = Object.assign({}, ...run.events.filter((e) => e.kind === 'unmeasured').map((e) => e.data)) as Record<string, string>

@@ -22,21 +22,23 @@ export interface MetricDef {
   source: string
   /** Shown in comparisons, CLI tables and charts by default. */
   headline?: boolean
+  /** Why a driver outside `drivers` has no such figure: what a run, a chart and a comparison say instead of a value. */
+  absent?: Partial<Record<DriverKind, string>>
 }
 
 const ALL: readonly DriverKind[] = ['qemu', 'xen', 'xl']
 
 export const METRICS: readonly MetricDef[] = [
-  { key: 'qemu_downtime_ms', label: 'Hypervisor downtime', short: 'QEMU downtime', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: "QEMU's own figure (whole ms: 0 means under 1 ms)", headline: true },
-  { key: 'stop_resume_ms', label: 'STOP → RESUME', short: 'STOP→RESUME', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: 'QMP events, source stop to destination resume, on one timeline', headline: true },
+  { key: 'qemu_downtime_ms', label: 'Hypervisor downtime', short: 'QEMU downtime', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: "QEMU's own figure (whole ms: 0 means under 1 ms)", headline: true, absent: { xl: 'libxl reports no downtime: the client-observed gap is the measure', xen: 'xe reports no downtime; only the probe can tell' } },
+  { key: 'stop_resume_ms', label: 'STOP → RESUME', short: 'STOP→RESUME', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: 'QMP events, source stop to destination resume, on one timeline', headline: true, absent: { xl: 'xl prints no line when the source domain is suspended, so there is no STOP to pair with the start', xen: 'no STOP/RESUME events under xapi' } },
   { key: 'probe_gap_ms', label: 'Client-observed gap', short: 'client gap', unit: 'ms', side: 'client', drivers: ALL, source: 'external UDP probe: silence across the switchover, last reply before STOP → first after RESUME', headline: true },
   { key: 'total_ms', label: 'Total migration time', short: 'total', unit: 'ms', side: 'hypervisor', drivers: ALL, source: "the hypervisor's total time (QEMU total-time; xapi task created → finished; xl migrate started → its \"Migration successful\" line)", headline: true },
   { key: 'xl_stream_ms', label: 'xl phases: memory stream', short: 'xl stream', unit: 'ms', side: 'hypervisor', drivers: ['xl'], source: 'xl migrate\'s lines as they arrived: "Ready to receive domain" → "Restore successful" (the domain\'s memory sent and restored)' },
   { key: 'xl_attach_ms', label: 'xl phases: device attach', short: 'xl attach', unit: 'ms', side: 'hypervisor', drivers: ['xl'], source: 'xl migrate\'s lines as they arrived: "Restore successful" → "Transfer complete" (devices attached on the target, mostly the vif-bridge script)' },
   { key: 'xl_start_ms', label: 'xl phases: permission and start', short: 'xl start', unit: 'ms', side: 'hypervisor', drivers: ['xl'], source: 'xl migrate\'s lines as they arrived: "Transfer complete" → "Domain started successfully" on the target' },
-  { key: 'transferred_bytes', label: 'Data sent', short: 'sent', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'], source: "the hypervisor's migration-stream counter, plus the DSM runtime's page bytes (dsm_bytes) for DSM over the network", headline: true },
-  { key: 'passes', label: 'Passes', short: 'passes', unit: 'count', side: 'hypervisor', drivers: ['qemu'], source: 'dirty-memory sync rounds' },
-  { key: 'setup_ms', label: 'Setup time', short: 'setup', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: "the hypervisor's setup phase" },
+  { key: 'transferred_bytes', label: 'Data sent', short: 'sent', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'], source: "the hypervisor's migration-stream counter, plus the DSM runtime's page bytes (dsm_bytes) for DSM over the network", headline: true, absent: { xl: 'libxl reports no byte count for the migration stream: see the NIC counters of both dom0s', xen: 'xe does not report it; see the NIC counters' } },
+  { key: 'passes', label: 'Passes', short: 'passes', unit: 'count', side: 'hypervisor', drivers: ['qemu'], source: 'dirty-memory sync rounds', absent: { xl: 'libxl reports no iteration count', xen: 'xe does not report pre-copy iterations' } },
+  { key: 'setup_ms', label: 'Setup time', short: 'setup', unit: 'ms', side: 'hypervisor', drivers: ['qemu'], source: "the hypervisor's setup phase", absent: { xl: 'libxl reports no setup phase' } },
   { key: 'dsm_bytes', label: 'DSM runtime bytes', short: 'DSM sent', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'], source: "MigLab's DSM runtime: page bytes it sent to the replica during the run, every round and the final sync (counted in data sent)" },
   { key: 'dsm_rounds', label: 'DSM background rounds', short: 'DSM rounds', unit: 'count', side: 'hypervisor', drivers: ['qemu'], source: "MigLab's DSM runtime: background rounds before the final sync" },
   { key: 'dsm_presync_ms', label: 'DSM pre-sync', short: 'DSM pre-sync', unit: 'ms', side: 'miglab', drivers: ['qemu'], source: 'runtime start (mpirun) to QEMU asked to migrate, after the background rounds' },
@@ -44,7 +46,7 @@ export const METRICS: readonly MetricDef[] = [
   { key: 'dsm_final_wait_ms', label: 'DSM final sync as waited', short: 'final wait', unit: 'ms', side: 'miglab', drivers: ['qemu'], source: "MigLab's clock from asking the runtime for the final sync to its reply (adds the SSH and mpirun hops), part of the downtime" },
   { key: 'dsm_final_bytes', label: 'DSM final sync bytes', short: 'final bytes', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'], source: 'pages the final sync moved' },
   { key: 'clock_uncertainty_ms', label: 'Clock uncertainty', short: '± clock', unit: 'ms', side: 'miglab', drivers: ALL, source: 'how far node events may be off on the run timeline (0: the same kernel clock)' },
-  { key: 'src_tx_bytes', label: 'Source NIC sent', short: 'src NIC tx', unit: 'bytes', side: 'nodes', drivers: ALL, source: 'interface counters on the source node' },
+  { key: 'src_tx_bytes', label: 'Source NIC sent', short: 'src NIC tx', unit: 'bytes', side: 'nodes', drivers: ALL, source: "interface counters on the source node: the data on the wire, whatever the hypervisor reports (every driver has it)", headline: true },
   { key: 'src_rx_bytes', label: 'Source NIC received', short: 'src NIC rx', unit: 'bytes', side: 'nodes', drivers: ALL, source: 'interface counters on the source node' },
   { key: 'dst_tx_bytes', label: 'Destination NIC sent', short: 'dst NIC tx', unit: 'bytes', side: 'nodes', drivers: ALL, source: 'interface counters on the destination node' },
   { key: 'dst_rx_bytes', label: 'Destination NIC received', short: 'dst NIC rx', unit: 'bytes', side: 'nodes', drivers: ALL, source: 'interface counters on the destination node' },
@@ -72,13 +74,23 @@ export const METRICS: readonly MetricDef[] = [
 
 export const metricDef = (key: string): MetricDef | undefined => METRICS.find((m) => m.key === key)
 export const HEADLINE_METRICS: readonly MetricDef[] = METRICS.filter((m) => m.headline)
+/** Every figure `driver` cannot measure, with the reason a run stores instead of a value. */
+export const absentReasons = (driver: DriverKind): Record<string, string> =>
+  Object.fromEntries(METRICS.flatMap((m) => (m.absent?.[driver] ? [[m.key, m.absent[driver]]] : [])))
+/** Data sent, best source first: the hypervisor's own counter, else the source NIC's (which every driver has). */
+export const DATA_SENT_KEYS = ['transferred_bytes', 'src_tx_bytes'] as const
+/**
+ * The event kind of a hypervisor's migration phases as it reported them (data: phase, label, line),
+ * drawn as the run's phase timeline whatever the driver.
+ */
+export const PHASE_EVENT = 'hypervisor.phase'
 /** The three downtimes: different truths, always shown side by side and named the same way. */
 export const DOWNTIME_KEYS = ['qemu_downtime_ms', 'stop_resume_ms', 'probe_gap_ms'] as const
 /** The client-observed gap's consecutive parts (packet capture): those present add up to `probe_gap_ms`. */
 export const GAP_PARTS = ['gap_source_silent_ms', 'gap_downtime_ms', 'gap_convergence_ms', 'gap_warmup_ms', 'gap_return_ms'] as const
 
 /** What a series means whatever the hypervisor: views and crash recovery ask for a role, never a driver's key. */
-export type SeriesRole = 'sent' | 'remaining' | 'ram' | 'dirty_rate' | 'bandwidth' | 'pass' | 'expected_downtime'
+export type SeriesRole = 'sent' | 'remaining' | 'ram' | 'dirty_rate' | 'bandwidth' | 'pass' | 'expected_downtime' | 'progress'
 
 export interface SeriesDef {
   key: string
@@ -103,7 +115,8 @@ export const SERIES: readonly SeriesDef[] = [
   { key: 'dsm.bytes', label: 'DSM bytes sent', unit: 'bytes', side: 'hypervisor', drivers: ['qemu'] },
   { key: 'dsm.round_pages', label: 'DSM pages per round', unit: 'count', side: 'hypervisor', drivers: ['qemu'] },
   { key: 'dsm.round_ms', label: 'DSM round time', unit: 'ms', side: 'hypervisor', drivers: ['qemu'] },
-  { key: 'xen.progress', label: 'xapi task progress', unit: '%', side: 'hypervisor', drivers: ['xen'] },
+  // `xe task-param-get … param-name=progress` (0–1) × 100.
+  { key: 'xen.progress', label: 'xapi task progress', unit: '%', side: 'hypervisor', drivers: ['xen'], role: 'progress' },
   // Stamped at the datagram's send time; its reply arrived value ms later.
   { key: 'probe.rtt_ms', label: 'probe RTT', unit: 'ms', side: 'client', drivers: ALL },
   // Frames on the guest's tap around the gap (value: 1 probe request, 2 reply, 3 announce), from tcpdump.

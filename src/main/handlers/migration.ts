@@ -1,6 +1,6 @@
 import type { ParsedInput } from '../../shared/api'
 import { migrationParams, type MigrationParams, type MigrationResults, type VmInfo } from '../../shared/contract/migration'
-import type { Lab } from '../../shared/domain'
+import { HYPERVISOR_NAMES, type Lab } from '../../shared/domain'
 import { MigLabError, toApiError } from '../../shared/errors'
 import type { HypervisorDriver, VmInstance } from '../hypervisors/driver'
 import type { NodeLink } from '../hypervisors/node-link'
@@ -25,10 +25,10 @@ type MigrationHandlers = { [M in keyof MigrationResults]: (input: ParsedInput<M>
  * Demo-lab nodes share this machine's /dev/shm: shared memory works there without a cluster file
  * system (an ideal no two-node lab has). Each node also has memory of its own (a tmpfs in its mount
  * namespace) for the DSM runtime's source file and replica. The lab's own folders, so `lab down`
- * removes its guests' RAM.
+ * removes its guests' RAM. (The Xen demo lab's hosts are VMs of their own: none of this applies.)
  */
 export const withLabDefaults = (lab: Lab, params: MigrationParams, demo: DemoLab): MigrationParams =>
-  lab.kind === 'demo'
+  lab.kind === 'demo' && lab.hypervisor === 'qemu'
     ? { ...params, sharedMemoryDir: params.sharedMemoryDir ?? demo.paths.shmDir, nodeMemoryDir: params.nodeMemoryDir ?? demo.paths.ramDir }
     : params
 
@@ -117,6 +117,13 @@ export function migrationHandlers(s: Services): MigrationHandlers {
       return driverFor(l).capabilities(links(l), withLabDefaults(l, migrationParams.parse({}), s.demoLab))
     },
 
+    'migration.networks': async ({ labId }) => {
+      const l = lab(labId)
+      const driver = driverFor(l)
+      if (!driver.migrationNetworks) return { supported: false, reason: `The ${HYPERVISOR_NAMES[l.hypervisor]} driver migrates over the addresses of the lab's nodes; MigLab offers no network choice for it.`, networks: [] }
+      return { supported: true, networks: await driver.migrationNetworks(links(l)) }
+    },
+
     'experiments.start': async (input) => {
       const l = lab(input.labId)
       const driver = driverFor(l)
@@ -124,6 +131,9 @@ export function migrationHandlers(s: Services): MigrationHandlers {
       const from = node(all, input.from)
       const to = node(all, input.to)
       const params = withLabDefaults(l, input.params, s.demoLab)
+      if (params.migrationNetwork && !driver.migrationNetworks) {
+        throw new MigLabError('param_unsupported', `The ${HYPERVISOR_NAMES[l.hypervisor]} driver cannot choose a migration network.`, { hint: 'Leave the migration network empty for this lab.' })
+      }
       // Refuse at the call what cannot run, with the driver's reason, rather than in a failed job.
       const support = await driver.capabilities([from, to], params)
       for (const id of input.strategies) {

@@ -1,4 +1,4 @@
-import type { MigrationParams, StrategyId, StrategySupport } from '../../shared/contract/migration'
+import type { MigrationNetwork, MigrationParams, StrategyId, StrategySupport } from '../../shared/contract/migration'
 import type { RunRequest } from './guest-definition'
 import type { NodeLink } from './node-link'
 
@@ -79,6 +79,8 @@ export interface HypervisorDriver {
   stop(node: NodeLink, vm: string): Promise<void>
   /** Every strategy, supported or not (with the reason), for this pair of nodes and parameters. */
   capabilities(nodes: NodeLink[], params: MigrationParams): Promise<StrategySupport[]>
+  /** The networks a migration can be sent over (`params.migrationNetwork`); absent when the driver cannot choose. */
+  migrationNetworks?(nodes: NodeLink[]): Promise<MigrationNetwork[]>
   /** Facts worth recording with every run: versions, accelerator, host. */
   environment(node: NodeLink): Promise<Record<string, unknown>>
   /**

@@ -7,6 +7,7 @@ import { guestCmdline, READY_MARKER, type GuestKnobs } from './guest-cmdline'
 import { TAP, type LabPlan, type NodePlan } from './plan'
 import { isRunning, killAll, readPidFile } from './processes'
 import type { LabPaths } from './state'
+import { pollUntil } from '../util/poll'
 
 export interface GuestBootOptions {
   plan: LabPlan
@@ -83,7 +84,6 @@ export function qemuArgs(o: { plan: LabPlan; name: string; accel: Accel; memoryM
   ]
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const tail = (path: string, lines = 15) => (existsSync(path) ? readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '')
 
 /** Stops a guest started by `bootGuest` (or left by a crash) and removes its socket and RAM file. */
@@ -114,19 +114,14 @@ async function launch(o: LaunchSpec): Promise<{ pid: number; bootMs: number }> {
   const started = Date.now()
   const pid = await spawnDaemon(argv, files.log)
   writeFileSync(files.pid, `${pid}\n`)
-  const deadline = started + o.readyTimeoutMs
-  for (;;) {
-    if (existsSync(files.serial) && readFileSync(files.serial, 'utf8').includes(READY_MARKER)) return { pid, bootMs: Date.now() - started }
-    const dead = !isRunning(pid)
-    if (dead || Date.now() > deadline) {
-      await stopGuest(files)
-      throw new MigLabError('guest_boot_failed', dead ? `Guest ${o.name} (QEMU, ${o.accel}) exited before it was ready.` : `Guest ${o.name} was not ready within ${o.readyTimeoutMs / 1000} s.`, {
-        command: displayCommand(argv),
-        stderrTail: [tail(files.log), '--- serial console ---', tail(files.serial)].join('\n'),
-      })
-    }
-    await sleep(50)
-  }
+  const ready = () => existsSync(files.serial) && readFileSync(files.serial, 'utf8').includes(READY_MARKER)
+  const state = await pollUntil(() => (ready() ? 'ready' : isRunning(pid) ? undefined : 'dead'), { timeoutMs: o.readyTimeoutMs, intervalMs: 50 })
+  if (state === 'ready') return { pid, bootMs: Date.now() - started }
+  await stopGuest(files)
+  throw new MigLabError('guest_boot_failed', state === 'dead' ? `Guest ${o.name} (QEMU, ${o.accel}) exited before it was ready.` : `Guest ${o.name} was not ready within ${o.readyTimeoutMs / 1000} s.`, {
+    command: displayCommand(argv),
+    stderrTail: [tail(files.log), '--- serial console ---', tail(files.serial)].join('\n'),
+  })
 }
 
 /**

@@ -1,4 +1,5 @@
 import { readFileSync, readlinkSync, statSync } from 'node:fs'
+import { waitFor } from '../util/poll'
 
 /** Alive and not a zombie: PID 1 here reaps orphans late, so `kill -0` alone says a dead daemon lives. */
 export function isRunning(pid: number): boolean {
@@ -38,8 +39,6 @@ export function readPidFile(path: string): number | undefined {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig)
@@ -52,10 +51,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 export async function killAll(pids: Iterable<number>, graceMs = 1500): Promise<number[]> {
   const targets = [...new Set(pids)].filter((p) => p > 1 && p !== process.pid && isRunning(p))
   for (const pid of targets) signal(pid, 'SIGTERM')
-  const deadline = Date.now() + graceMs
-  while (targets.some(isRunning) && Date.now() < deadline) await sleep(25)
-  for (const pid of targets.filter(isRunning)) signal(pid, 'SIGKILL')
-  const hard = Date.now() + 5000
-  while (targets.some(isRunning) && Date.now() < hard) await sleep(25)
+  const allGone = () => !targets.some(isRunning)
+  if (!(await waitFor(allGone, { timeoutMs: graceMs, intervalMs: 25 }))) {
+    for (const pid of targets.filter(isRunning)) signal(pid, 'SIGKILL')
+    await waitFor(allGone, { timeoutMs: 5000, intervalMs: 25 })
+  }
   return targets.filter(isRunning)
 }

@@ -1,4 +1,5 @@
 import { connect } from 'node:net'
+import { waitFor } from '../util/poll'
 
 /** Whether a TCP connection to host:port opens within `timeoutMs`. */
 export function canConnect(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
@@ -15,11 +16,6 @@ export function canConnect(host: string, port: number, timeoutMs = 1000): Promis
 }
 
 /** Polls until host:port accepts a connection or `timeoutMs` passed. */
-export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await canConnect(host, port, Math.min(1000, Math.max(50, deadline - Date.now())))) return true
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  return false
+export function waitForPort(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return waitFor(() => canConnect(host, port, Math.min(1000, Math.max(50, timeoutMs))), { timeoutMs, intervalMs: 50 })
 }

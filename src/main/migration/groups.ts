@@ -8,6 +8,8 @@ export interface GroupableRun {
   workload: string
   vm: string
   lab?: string | null
+  /** The driver that ran it (the run's environment), null for runs stored before drivers were recorded. */
+  driver?: string | null
   status: string
   params: Record<string, unknown>
   metrics: Record<string, number>
@@ -24,6 +26,7 @@ export function fieldValue(r: GroupableRun, field: string): string {
   }
   if (field === 'workloadClass') return guestClass(r.workload)
   if (field === 'lab') return r.lab ?? '—'
+  if (field === 'driver') return r.driver ?? '—'
   return String(r[field as 'strategy' | 'workload' | 'vm' | 'status'])
 }
 
@@ -53,7 +56,7 @@ export function groupRuns(runs: GroupableRun[], groupBy: string[], baseline?: st
   }
   const groups: MetricGroup[] = [...byKey.entries()]
     .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
-    .map(([key, rs]) => ({ key, values: Object.fromEntries(groupBy.map((f) => [f, fieldValue(rs[0], f)])), runIds: rs.map((r) => r.id), metrics: metricStats(rs) }))
+    .map(([key, rs]) => ({ key, values: Object.fromEntries(groupBy.map((f) => [f, fieldValue(rs[0], f)])), runIds: rs.map((r) => r.id), drivers: [...new Set(rs.flatMap((r) => (r.driver ? [r.driver] : [])))].sort(), metrics: metricStats(rs) }))
   // Default baseline: the pre-copy group when there is one (what every strategy is measured against).
   const base = groups.find((g) => g.key === baseline) ?? groups.find((g) => Object.values(g.values).includes('precopy')) ?? groups[0]
   for (const g of groups) {

@@ -164,8 +164,14 @@ async function runOne(
     Object.assign(metrics, parts.metrics)
     writer.event(id, gap.startMs, 'wire.switchover', { ...parts.marks })
   }
+  /** Both nodes' NIC counters, stored as read (the raw data the NIC figures are differences of). */
+  const readNics = async (phase: 'before' | 'after') => {
+    const read = await Promise.all([nicCounters(from, to), nicCounters(to, from)])
+    writer.event(id, clock(), 'nic.counters', { phase, src: read[0] ? { node: from.name, ...read[0] } : null, dst: read[1] ? { node: to.name, ...read[1] } : null })
+    return read
+  }
   const nicDeltas = async () => {
-    const after = await Promise.all([nicCounters(from, to), nicCounters(to, from)])
+    const after = await readNics('after')
     ;(['src', 'dst'] as const).forEach((side, i) => {
       const b = nicBefore[i]
       const a = after[i]
@@ -201,7 +207,7 @@ async function runOne(
       await driver.start(from, spec, { signal: ctx.signal })
       metrics.boot_ms = clock() - bootAt
     }
-    nicBefore = await Promise.all([nicCounters(from, to), nicCounters(to, from)])
+    nicBefore = await readNics('before')
     if (!spec.echo) writer.event(id, clock(), 'unmeasured', { probe_gap_ms: 'the VM has no UDP echo target, so no client could be probed' })
     else {
       probe = new UdpProbe(spec.echo, x.params.probeIntervalMs, clock, (r) => writer.sample(id, r.sentAt, 'probe.rtt_ms', r.receivedAt - r.sentAt))

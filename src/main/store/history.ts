@@ -121,7 +121,7 @@ export class HistoryRepo {
   groupable(filter: RunFilter): GroupableRun[] {
     const where = whereOf(filter)
     const rows = this.db
-      .prepare(`SELECT r.id, r.strategy, r.workload, r.vm, l.name AS lab, r.status, r.params, r.metrics FROM runs r LEFT JOIN labs l ON l.id = r.lab_id ${where.sql} ORDER BY r.id`)
+      .prepare(`SELECT r.id, r.strategy, r.workload, r.vm, l.name AS lab, json_extract(r.environment, '$.driver') AS driver, r.status, r.params, r.metrics FROM runs r LEFT JOIN labs l ON l.id = r.lab_id ${where.sql} ORDER BY r.id`)
       .all(...where.args) as (Omit<GroupableRun, 'params' | 'metrics'> & { params: string; metrics: string })[]
     return rows.map((r) => ({ ...r, params: JSON.parse(r.params) as Record<string, unknown>, metrics: JSON.parse(r.metrics) as Record<string, number> }))
   }

@@ -48,7 +48,7 @@ export const exportFormats = ['csv', 'json', 'bundle'] as const
 export type ExportFormat = (typeof exportFormats)[number]
 
 /** What may be grouped by: a run field or any stored parameter. */
-export const groupField = z.string().max(80).regex(/^(strategy|workload|vm|lab|status|workloadClass|param:[A-Za-z0-9_.-]{1,64})$/)
+export const groupField = z.string().max(80).regex(/^(strategy|workload|vm|lab|driver|status|workloadClass|param:[A-Za-z0-9_.-]{1,64})$/)
 /** Base64 characters per upload part: well under the browser door's message limit. */
 export const UPLOAD_PART_BASE64 = 640 * 1024
 const uploadId = z.string().max(36).regex(/^[0-9a-f-]{36}$/)
@@ -171,6 +171,8 @@ export interface MetricGroup {
   key: string
   values: Record<string, string>
   runIds: number[]
+  /** The drivers (src/shared/metrics DriverKind) whose runs are in the group: what says why a figure is absent. */
+  drivers: string[]
   metrics: Record<string, GroupMetric>
 }
 

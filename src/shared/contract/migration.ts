@@ -50,6 +50,8 @@ export const migrationParams = z
     tls: z.boolean().default(false),
     /** Keep the running guest between runs when its definition is unchanged (no boot); runs then alternate direction. */
     reuseGuest: z.boolean().default(false),
+    /** The network (its uuid) the memory stream goes over, for drivers that can choose (`migration.networks`); absent: the hypervisor's default. */
+    migrationNetwork: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a network uuid (xe network-list)').optional(),
   })
   .strict()
 export type MigrationParams = z.output<typeof migrationParams>
@@ -97,6 +99,7 @@ export const migrationInputs = {
   'vms.start': z.object({ labId: id, vm: vmName, node: nodeName }).strict(),
   'vms.stop': z.object({ labId: id, vm: vmName, node: nodeName.optional() }).strict(),
   'migration.capabilities': z.object({ labId: id }).strict(),
+  'migration.networks': z.object({ labId: id }).strict(),
   'experiments.start': z
     .object({
       labId: id,
@@ -135,6 +138,21 @@ export interface StrategySupport {
   supported: boolean
   /** Why not, in words, when unsupported (the UI shows it on the disabled choice). */
   reason?: string
+}
+
+/** A network a migration can be sent over. */
+export interface MigrationNetwork {
+  uuid: string
+  name: string
+  bridge: string
+}
+
+/** Whether the lab's driver can choose the migration network, and the networks it can choose from. */
+export interface MigrationNetworks {
+  supported: boolean
+  /** Why not, when unsupported. */
+  reason?: string
+  networks: MigrationNetwork[]
 }
 
 export interface RunEvent {
@@ -184,6 +202,7 @@ export interface MigrationResults {
   /** The nodes the VM was stopped on. */
   'vms.stop': { stoppedOn: string[] }
   'migration.capabilities': StrategySupport[]
+  'migration.networks': MigrationNetworks
   'experiments.start': JobInfo
   'runs.get': RunDetail
   'runs.compare': Comparison

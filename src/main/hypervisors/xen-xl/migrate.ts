@@ -1,22 +1,14 @@
 import { MigLabError, toApiError } from '../../../shared/errors'
+import { absentReasons, PHASE_EVENT } from '../../../shared/metrics'
 import * as xl from '../../remote/xl'
 import type { MigrateHooks, MigrationOutcome, VmSpec } from '../driver'
 import { execOk, type NodeLink } from '../node-link'
 import { specPath, configPath } from './domain-config'
 import type { XlDriver } from './driver'
-import { baseName, lineSplitter, phaseFigures, phaseOf, type XlPhase } from './xl-parse'
+import { baseName, lineSplitter, phaseFigures, phaseLabel, phaseOf, type XlPhase } from './xl-parse'
 
 /** Time for the whole `xl migrate` (measured 14–63 s under TCG, slower with a busy probe or guest). */
 const MIGRATE_TIMEOUT_MS = 600_000
-
-/** What libxl does not report, said once for every xl run (never a made-up 0). */
-const UNMEASURED: Record<string, string> = {
-  qemu_downtime_ms: 'libxl reports no downtime: the client-observed gap is the measure',
-  stop_resume_ms: 'xl prints no line when the source domain is suspended, so there is no STOP to pair with the start',
-  transferred_bytes: 'libxl reports no byte count for the migration stream: see the NIC counters of both dom0s',
-  passes: 'libxl reports no iteration count',
-  setup_ms: 'libxl reports no setup phase',
-}
 
 /**
  * Where the VM is now, made exactly one running copy: a half-received copy on the destination is
@@ -53,15 +45,17 @@ export async function runXlMigration(driver: XlDriver, vm: string, from: NodeLin
   const lines: { tMs: number; line: string }[] = []
   const onLine = (line: string) => {
     const tMs = hooks.clock()
-    const phase = phaseOf(line)
+    // A phase is announced once on the timeline (sender and target both print "permission").
+    const found = phaseOf(line)
+    const phase = found && seen[found] === undefined ? found : undefined
     lines.push({ tMs, line })
-    if (phase && seen[phase] === undefined) seen[phase] = tMs
-    hooks.onEvent?.({ tMs, kind: phase ? 'xl.phase' : 'xl.output', node: from.name, data: phase ? { phase, line } : { line } })
+    if (phase) seen[phase] = tMs
+    hooks.onEvent?.({ tMs, kind: phase ? PHASE_EVENT : 'xl.output', node: from.name, data: phase ? { phase, label: phaseLabel(phase), line } : { line } })
   }
   const out = lineSplitter(onLine)
   const err = lineSplitter(onLine)
   const startedAt = hooks.clock()
-  hooks.onEvent?.({ tMs: startedAt, kind: 'xl.phase', node: from.name, data: { phase: 'begin', line: xl.xlMigrate(vm, to.address).text } })
+  hooks.onEvent?.({ tMs: startedAt, kind: PHASE_EVENT, node: from.name, data: { phase: 'begin', label: phaseLabel('begin'), line: xl.xlMigrate(vm, to.address).text } })
   let failure: unknown
   let code: number | null = null
   try {
@@ -82,7 +76,7 @@ export async function runXlMigration(driver: XlDriver, vm: string, from: NodeLin
     await execOk(from, xl.removeFiles(specPath(vm), configPath(vm)), 'Removing the VM definition from the source', { timeoutMs: 60_000 }).catch(() => undefined)
     return {
       figures,
-      unmeasured: { ...UNMEASURED, ...(figures.total_ms === undefined ? { total_ms: 'xl printed no "Migration successful" line' } : {}) },
+      unmeasured: { ...absentReasons('xl'), ...(figures.total_ms === undefined ? { total_ms: 'xl printed no "Migration successful" line' } : {}) },
       // The domain started on the destination when its "Domain started" line arrived here (a little after).
       ...(seen.started !== undefined ? { resumeAtMs: seen.started } : {}),
       raw: { exitCode: code, phases: seen, lines: lines.length, ...(failure ? { error: toApiError(failure).message } : {}) },

@@ -51,17 +51,19 @@ export function parseXlInfo(text: string): Record<string, string> {
  * rolled back: the domain resumes on the source.
  */
 export const XL_PHASES = [
-  ['ready', /migration target: Ready to receive domain/],
-  ['saving', /Saving to migration stream/],
-  ['restored', /Restore successful/],
-  ['transfer_complete', /migration target: Transfer complete/],
-  ['permission', /Giving target permission to start|Got permission, starting domain/],
-  ['started', /migration target: Domain started succ?es+fully/],
-  ['successful', /^Migration successful/],
-  ['failed', /Migration failed, resuming at sender/],
+  ['ready', /migration target: Ready to receive domain/, 'target ready'],
+  ['saving', /Saving to migration stream/, 'memory stream'],
+  ['restored', /Restore successful/, 'restored on target'],
+  ['transfer_complete', /migration target: Transfer complete/, 'devices attached'],
+  ['permission', /Giving target permission to start|Got permission, starting domain/, 'permission to start'],
+  ['started', /migration target: Domain started succ?es+fully/, 'started on target'],
+  ['successful', /^Migration successful/, 'successful'],
+  ['failed', /Migration failed, resuming at sender/, 'failed, resuming at sender'],
 ] as const
 
 export type XlPhase = (typeof XL_PHASES)[number][0]
+/** How the phase timeline names a phase (`begin`: MigLab started `xl migrate`). */
+export const phaseLabel = (phase: XlPhase | 'begin'): string => (phase === 'begin' ? 'xl migrate started' : XL_PHASES.find(([p]) => p === phase)![2])
 
 /** The phase a line of `xl migrate` output announces, if any. */
 export function phaseOf(line: string): XlPhase | undefined {

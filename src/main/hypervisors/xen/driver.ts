@@ -1,4 +1,4 @@
-import { strategyIds, strategyLabels, type MigrationParams, type StrategyId, type StrategySupport } from '../../../shared/contract/migration'
+import { strategyIds, strategyLabels, type MigrationNetwork, type MigrationParams, type StrategyId, type StrategySupport } from '../../../shared/contract/migration'
 import { MigLabError } from '../../../shared/errors'
 import * as xe from '../../remote/xe'
 import type { RunRequest } from '../guest-definition'
@@ -18,6 +18,17 @@ const UNSUPPORTED: Record<Exclude<StrategyId, 'precopy'>, string> = {
 }
 
 const VM_FIELDS = ['uuid', 'name-label', 'power-state', 'memory-static-max']
+
+/** VM.pool_migrate honours its `network` option from xapi 1.297 on (commit 56d676af43); older ones ignore it. */
+const NETWORK_OPTION_SINCE = [1, 297]
+
+/** xapi_build of software-version: `1.249.32`, or date-like `25.6.0` in newer releases; undefined when absent. */
+const xapiAtLeast = (build: string | undefined, [major, minor]: number[]): boolean | undefined => {
+  const m = /^(\d+)\.(\d+)/.exec(build ?? '')
+  return m ? Number(m[1]) > major || (Number(m[1]) === major && Number(m[2]) >= minor) : undefined
+}
+
+const toNetwork = (r: Record<string, string>): MigrationNetwork => ({ uuid: r.uuid, name: r['name-label'] ?? '', bridge: r.bridge ?? '' })
 
 /** xe reports `Running`, `Halted`, `Paused`, `Suspended`; MigLab's states are lower case like QEMU's. */
 const stateOf = (powerState: string | undefined): string => powerState?.trim().toLowerCase() || 'unknown'
@@ -113,6 +124,39 @@ export class XenDriver implements HypervisorDriver {
     // Clean shutdown needs guest cooperation (PV tools); a guest without them is forced off.
     const clean = await node.exec(xe.vmShutdown(uuid, false), { timeoutMs: 120_000 })
     if (clean.code !== 0) await execOk(node, xe.vmShutdown(uuid, true), `Forcing VM "${vm}" off`, { timeoutMs: 120_000 })
+  }
+
+  /** The pool's networks (one pool: any host answers for all), for the migration network choice. */
+  async migrationNetworks(nodes: NodeLink[]): Promise<MigrationNetwork[]> {
+    if (!nodes[0]) return []
+    return parseRecords(await execOk(nodes[0], xe.networkList(), 'Listing XenServer networks', { timeoutMs: 20_000 })).map(toNetwork)
+  }
+
+  /** The node among `nodes` that is the pool master (asked through `via`). */
+  async poolMaster(via: NodeLink, nodes: NodeLink[]): Promise<NodeLink> {
+    const [master] = parseMinimal(await execOk(via, xe.poolMaster(), 'Finding the pool master', { timeoutMs: 20_000 }))
+    for (const n of nodes) if ((await this.hostUuid(n)) === master) return n
+    throw new MigLabError('xen_master_not_in_lab', `A migration over a chosen network is started on the pool master (host ${master || 'unknown'}), which is neither ${nodes.map((n) => n.name).join(' nor ')}.`, {
+      hint: 'Migrate between the pool master and another host, or leave the migration network empty.',
+    })
+  }
+
+  /** Refuses a migration network the pool does not have, or an xapi that would silently ignore it. */
+  async checkMigrationNetwork(node: NodeLink, network: string): Promise<void> {
+    const [found] = parseRecords(await execOk(node, xe.networkRecord(network), 'Looking up the migration network', { timeoutMs: 20_000 }))
+    if (!found) {
+      const known = await this.migrationNetworks([node])
+      throw new MigLabError('xen_network_unknown', `The XenServer pool has no network with uuid ${network}, so the migration cannot use it.`, {
+        hint: `Choose one of the pool's networks (xe network-list): ${known.map((n) => `${n.name} (${n.uuid})`).join(', ') || 'none listed'}; or leave the migration network empty for the management network.`,
+        networks: known,
+      })
+    }
+    const build = parseMap((await execOk(node, xe.hostParamGet(await this.hostUuid(node), 'software-version'), 'Reading the xapi version', { timeoutMs: 20_000 })).trim()).xapi_build
+    if (!xapiAtLeast(build, NETWORK_OPTION_SINCE)) {
+      throw new MigLabError('xen_network_choice_unsupported', `The host's xapi (${build ?? 'version unknown'}) cannot migrate over a chosen network: VM.pool_migrate's network option came with xapi ${NETWORK_OPTION_SINCE.join('.')}, and an older xapi would silently use the management network.`, {
+        hint: `Update the pool's xapi to ${NETWORK_OPTION_SINCE.join('.')} or later (xe host-param-get … param-name=software-version shows xapi_build), or leave the migration network empty.`,
+      })
+    }
   }
 
   async capabilities(nodes: NodeLink[], _params: MigrationParams): Promise<StrategySupport[]> {

@@ -8,6 +8,10 @@ import { MigLabError } from '../../../shared/errors'
 interface Known {
   /** The start of the description (whitespace-normalised: xapi releases differ in double spaces). */
   prefix: string
+  /** xapi's error code, as a failed task's error_info names it (first item, then the parameters in order). */
+  xapi?: string
+  /** The parameter names, in error_info order (datamodel_errors.ml). */
+  params?: string[]
   code: string
   message: (p: Record<string, string>) => string
   hint: (p: Record<string, string>) => string
@@ -15,13 +19,117 @@ interface Known {
 
 const gib = (bytes: string | undefined): string => (bytes && /^\d+$/.test(bytes) ? `${(Number(bytes) / 1024 ** 3).toFixed(2)} GiB` : (bytes ?? '?'))
 
-const KNOWN: Known[] = [
+const memory: Omit<Known, 'prefix'> = {
+  xapi: 'HOST_NOT_ENOUGH_FREE_MEMORY',
+  params: ['needed', 'available'],
+  code: 'xen_host_memory',
+  message: (p) => `The host does not have enough free memory: ${gib(p.needed)} needed, ${gib(p.available)} available.`,
+  hint: () => 'Shut down or migrate other VMs off the host, lower the VM’s memory, or choose a host with more free memory.',
+}
+
+/** What `xe vm-migrate` and `xe task-param-get` print when they fail, worded as xapi's datamodel_errors.ml has it. */
+const MIGRATION: Known[] = [
   {
-    prefix: 'Not enough host memory is available to perform this operation',
-    code: 'xen_host_memory',
-    message: (p) => `The host does not have enough free memory: ${gib(p.needed)} needed, ${gib(p.available)} available.`,
-    hint: () => 'Shut down or migrate other VMs off the host, lower the VM’s memory, or choose a host with more free memory.',
+    prefix: 'You attempted an operation on a VM that was not in an appropriate power state at the time;',
+    xapi: 'VM_BAD_POWER_STATE',
+    params: ['vm', 'expected', 'actual'],
+    code: 'xen_vm_power_state',
+    message: (p) => `The VM is ${p.actual ?? 'in another power state'}${p.expected ? `, not ${p.expected}` : ''}, so xapi refused the operation.`,
+    hint: (p) => (p.expected === 'running' ? 'Start the VM (xe vm-start) and migrate it again.' : 'Bring the VM into the state named above first (xe vm-list shows its power-state).'),
   },
+  {
+    prefix: "You attempted to run a VM on a host which doesn't have access to an SR needed by the VM.",
+    xapi: 'VM_REQUIRES_SR',
+    params: ['vm', 'sr'],
+    code: 'xen_vm_requires_sr',
+    message: (p) => `The destination host cannot reach storage the VM's disks are on${p.sr ? ` (SR ${p.sr})` : ''}.`,
+    hint: () => 'Put the VM’s disks on shared storage every host sees (the setup wizard’s NFS SR), or plug the SR into the destination host (xe pbd-plug).',
+  },
+  {
+    prefix: "You attempted to run a VM on a host which doesn't have a PIF on a Network needed by the VM.",
+    xapi: 'VM_REQUIRES_NET',
+    params: ['vm', 'network'],
+    code: 'xen_vm_requires_net',
+    message: (p) => `The destination host has no interface on a network the VM's NICs use${p.network ? ` (${p.network})` : ''}.`,
+    hint: () => 'Give the destination host a PIF on that network (xe pif-list network-uuid=…), or move the VM’s VIF to a network both hosts have.',
+  },
+  {
+    prefix: 'There were no servers available to complete the specified operation.',
+    xapi: 'NO_HOSTS_AVAILABLE',
+    code: 'xen_no_hosts_available',
+    message: () => 'xapi found no host that can take the VM.',
+    hint: () => 'Check that the destination host is enabled and live (xe host-list params=name-label,enabled,host-metrics-live) and has the VM’s memory free.',
+  },
+  {
+    prefix: 'The host toolstack is still initialising. Please wait.',
+    xapi: 'HOST_STILL_BOOTING',
+    code: 'xen_host_booting',
+    message: () => 'The host’s toolstack (xapi) is still starting.',
+    hint: () => 'Wait until `xe host-list` answers on the host without this message, then try again.',
+  },
+  {
+    prefix: 'You gave an invalid object reference.',
+    xapi: 'HANDLE_INVALID',
+    params: ['class', 'handle'],
+    code: 'xen_object_gone',
+    message: (p) => `xapi no longer knows the ${p.class ?? 'object'} MigLab named${p.handle ? ` (${p.handle})` : ''}; it may just have been deleted.`,
+    hint: () => 'List the VMs, hosts and networks again (the pool changed under MigLab) and choose again.',
+  },
+  {
+    prefix: 'The uuid you supplied was invalid.',
+    xapi: 'UUID_INVALID',
+    params: ['type', 'uuid'],
+    code: 'xen_uuid_unknown',
+    message: (p) => `The pool has no ${p.type ?? 'object'} with uuid ${p.uuid ?? '(none given)'}.`,
+    hint: () => 'The object was removed or the uuid belongs to another pool: list it again (xe <class>-list) and use a current uuid.',
+  },
+  {
+    prefix: 'An error occurred during the migration process.',
+    xapi: 'VM_MIGRATE_FAILED',
+    params: ['vm', 'source', 'destination', 'msg'],
+    code: 'xen_migrate_failed',
+    message: (p) => `The migration failed${p.msg ? `: ${p.msg}` : '.'}`,
+    hint: () => 'The message names the failing part; /var/log/xensource.log on both hosts has the rest. The VM keeps running on the source.',
+  },
+  {
+    prefix: 'This host has no PIF on the given network.',
+    xapi: 'PIF_NOT_PRESENT',
+    params: ['host', 'network'],
+    code: 'xen_network_not_on_host',
+    message: (p) => `The destination host has no interface on the chosen migration network${p.network ? ` (${p.network})` : ''}.`,
+    hint: () => 'Choose a network every host has a PIF with an IP on, or leave the migration network empty (the management network).',
+  },
+  {
+    prefix: 'The specified interface cannot be used because it has no IP address',
+    xapi: 'INTERFACE_HAS_NO_IP',
+    params: ['interface'],
+    code: 'xen_network_no_ip',
+    message: () => 'The destination host’s interface on the chosen migration network has no IP address.',
+    hint: () => 'Give that PIF an address (xe pif-reconfigure-ip), or choose another migration network.',
+  },
+  {
+    prefix: 'The operation you requested cannot be performed because the specified PIF is currently unplugged.',
+    xapi: 'REQUIRED_PIF_IS_UNPLUGGED',
+    params: ['PIF'],
+    code: 'xen_network_unplugged',
+    message: () => 'The destination host’s interface on the chosen migration network is unplugged.',
+    hint: () => 'Plug it (xe pif-plug uuid=…), or choose another migration network.',
+  },
+  {
+    prefix: 'Another operation involving the object is currently in progress',
+    xapi: 'OTHER_OPERATION_IN_PROGRESS',
+    params: ['class', 'object', 'operation_type', 'operation_ref'],
+    code: 'xen_operation_in_progress',
+    message: (p) => `xapi is already running ${p.operation_type ? `a ${p.operation_type}` : 'another operation'} on the ${p.class ?? 'object'}.`,
+    hint: () => 'Wait for it to end (xe task-list shows it), then try again.',
+  },
+]
+
+const KNOWN: Known[] = [
+  ...MIGRATION,
+  // xapi's docs say "host" in older releases and "server" in newer ones.
+  { prefix: 'Not enough host memory is available to perform this operation', ...memory },
+  { prefix: 'Not enough server memory is available to perform this operation', ...memory },
   {
     prefix: 'The server failed to handle your request, due to an internal error.',
     code: 'xen_internal_error',
@@ -108,4 +216,18 @@ export function xeError(output: string, command: string): MigLabError {
     stderrTail,
     xe: { description, params },
   })
+}
+
+/** The MigLab error for a failed task's error_info (`[CODE, param…]`), when MigLab knows that code. */
+export function xapiError(errorInfo: string[], detail: Record<string, unknown>): MigLabError | undefined {
+  const known = KNOWN.find((k) => k.xapi === errorInfo[0])
+  if (!known) return undefined
+  const params = Object.fromEntries((known.params ?? []).map((name, i) => [name, errorInfo[i + 1]]).filter(([, v]) => v !== undefined))
+  return new MigLabError(known.code, known.message(params), { hint: known.hint(params), ...detail, xapi: { code: errorInfo[0], params } })
+}
+
+/** xeError when xe's output is a description MigLab knows; undefined otherwise (the caller keeps its own message). */
+export function knownXeError(output: string, command: string): MigLabError | undefined {
+  const e = xeError(output, command)
+  return e.code === 'xe_failed' ? undefined : e
 }

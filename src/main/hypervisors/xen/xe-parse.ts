@@ -6,6 +6,8 @@
  *   by blank lines.
  */
 
+import { MigLabError } from '../../../shared/errors'
+
 export type XeRecord = Record<string, string>
 
 export function parseMinimal(text: string): string[] {
@@ -64,4 +66,20 @@ export function parseXeTime(value: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2}):(\d{2}):(\d{2}(?:\.\d+)?)Z?$/.exec(value.trim())
   const ms = m ? Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`) : Date.parse(value)
   return Number.isFinite(ms) && ms > 0 ? ms : NaN
+}
+
+/**
+ * `xe task-param-get … param-name=progress`: xapi's 0–1 float on one line (`0.300`). Anything else
+ * is an error quoting the line: a progress MigLab cannot read is not a progress of 0.
+ */
+export function parseProgress(text: string): number {
+  const line = text.trim()
+  const value = /^\d+(\.\d+)?$/.test(line) ? Number(line) : NaN
+  if (!(value >= 0 && value <= 1)) {
+    throw new MigLabError('xen_progress_malformed', `xe printed a task progress MigLab cannot read: ${JSON.stringify(line)} (expected a number from 0 to 1).`, {
+      hint: 'Run `xe task-param-get uuid=<task> param-name=progress` on the host; an xe whose output differs from xapi\'s `%.3f` is not one MigLab knows.',
+      output: text,
+    })
+  }
+  return value
 }

@@ -1,5 +1,6 @@
 import { useCallback } from 'react'
 import { TooFewSamples } from './ChartActions'
+import { drawAbsent } from './absent-slot'
 import { PlotFigure, type ChartColors, type PlotSpec } from './PlotFigure'
 
 export interface Bar {
@@ -10,18 +11,19 @@ export interface Bar {
   color: string
 }
 
-/** Bars with confidence whiskers on uPlot's axes: one metric across the compared groups. */
+const formatValue = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2))
+
+/** Bars with confidence whiskers on uPlot's axes: one metric across the compared groups (a group without the figure keeps its slot, marked "not measured"). */
 export function BarChart(props: { title: string; unit: string; bars: Bar[]; height?: number }) {
-  const drawable = props.bars.filter((b) => Number.isFinite(b.value))
-  if (!drawable.length) return <TooFewSamples title={props.title} n={0} need={1} what="values" />
-  return <BarPlot {...props} bars={drawable} />
+  if (!props.bars.some((b) => Number.isFinite(b.value))) return <TooFewSamples title={props.title} n={0} need={1} what="values" />
+  return <BarPlot {...props} />
 }
 
 function BarPlot({ title, unit, bars, height = 200 }: { title: string; unit: string; bars: Bar[]; height?: number }) {
   const build = useCallback(
     ({ text, grid }: ChartColors): PlotSpec => {
       const xs = bars.map((_, i) => i)
-      const top = Math.max(1, ...bars.map((b) => b.value + (b.ci ?? 0))) * 1.15
+      const top = Math.max(1, ...bars.filter((b) => Number.isFinite(b.value)).map((b) => b.value + (b.ci ?? 0))) * 1.15
       return {
         data: [xs, bars.map((b) => b.value)],
         opts: {
@@ -44,10 +46,18 @@ function BarPlot({ title, unit, bars, height = 200 }: { title: string; unit: str
                 const w = (u.bbox.width / bars.length) * 0.6
                 bars.forEach((b, i) => {
                   const x = u.valToPos(i, 'x', true)
+                  if (!Number.isFinite(b.value)) return drawAbsent(u, x, text)
                   const y = u.valToPos(b.value, 'y', true)
                   const y0 = u.valToPos(0, 'y', true)
                   ctx.fillStyle = b.color
                   ctx.fillRect(x - w / 2, y, w, y0 - y)
+                  // The mean in figures too: next to a bar 1000× taller, a short one is still read.
+                  ctx.save()
+                  ctx.fillStyle = text
+                  ctx.font = `${10 * devicePixelRatio}px sans-serif`
+                  ctx.textAlign = 'center'
+                  ctx.fillText(formatValue(b.value), x, y - 4 * devicePixelRatio)
+                  ctx.restore()
                   if (b.ci) {
                     const lo = u.valToPos(Math.max(0, b.value - b.ci), 'y', true)
                     const hi = u.valToPos(b.value + b.ci, 'y', true)

@@ -1,5 +1,6 @@
 import { useCallback } from 'react'
 import { TooFewSamples } from './ChartActions'
+import { drawAbsent } from './absent-slot'
 import { PlotFigure, type ChartColors, type PlotSpec } from './PlotFigure'
 
 export interface Box {
@@ -14,17 +15,17 @@ export interface Box {
 
 /** Box plots (min, quartiles, median, max) of one metric across the compared groups: the spread behind the means. */
 export function BoxChart(props: { title: string; unit: string; boxes: Box[]; height?: number }) {
-  const drawable = props.boxes.filter((b) => Number.isFinite(b.median))
-  if (!drawable.length) return <TooFewSamples title={props.title} n={0} need={1} what="values" />
-  return <BoxPlot {...props} boxes={drawable} />
+  if (!props.boxes.some((b) => Number.isFinite(b.median))) return <TooFewSamples title={props.title} n={0} need={1} what="values" />
+  return <BoxPlot {...props} />
 }
 
 function BoxPlot({ title, unit, boxes, height = 200 }: { title: string; unit: string; boxes: Box[]; height?: number }) {
   const build = useCallback(
     ({ text, grid }: ChartColors): PlotSpec => {
       const xs = boxes.map((_, i) => i)
-      const lo = Math.min(...boxes.map((b) => b.min))
-      const hi = Math.max(...boxes.map((b) => b.max))
+      const drawn = boxes.filter((b) => Number.isFinite(b.median))
+      const lo = Math.min(...drawn.map((b) => b.min))
+      const hi = Math.max(...drawn.map((b) => b.max))
       const pad = (hi - lo || Math.abs(hi) || 1) * 0.1
       return {
         data: [xs, boxes.map((b) => b.median)],
@@ -45,6 +46,7 @@ function BoxPlot({ title, unit, boxes, height = 200 }: { title: string; unit: st
                 const y = (v: number) => u.valToPos(v, 'y', true)
                 boxes.forEach((b, i) => {
                   const x = u.valToPos(i, 'x', true)
+                  if (!Number.isFinite(b.median)) return drawAbsent(u, x, text)
                   ctx.strokeStyle = b.color
                   ctx.lineWidth = 1.5 * devicePixelRatio
                   ctx.fillStyle = `${b.color}33`

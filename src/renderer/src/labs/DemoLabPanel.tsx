@@ -1,9 +1,12 @@
 import { useState } from 'react'
-import type { JobInfo } from '../../../shared/domain'
+import type { JobInfo, Lab } from '../../../shared/domain'
 import type { ApiError } from '../../../shared/errors'
 import { asApiError, useApi, useCall } from '../api'
 import { ErrorBox } from '../ErrorBox'
 import { JobProgress } from '../JobProgress'
+
+/** Which demo lab a lab is: the Xen one runs its guests with xl, the namespace one with QEMU. */
+export const demoKind = (lab: Pick<Lab, 'hypervisor'>): 'qemu' | 'xen' => (lab.hypervisor === 'xl' ? 'xen' : 'qemu')
 
 /**
  * A demo lab on this machine: its state, node reachability, and build / repair / tear down as jobs.

@@ -6,7 +6,7 @@ import type { ApiEvent } from '../../../shared/events'
 import { asApiError, useApi, useCall, useEvents } from '../api'
 import { navigate } from '../nav'
 import { AddNodeForm } from './AddNodeForm'
-import { DemoLabPanel } from './DemoLabPanel'
+import { DemoLabPanel, demoKind } from './DemoLabPanel'
 import { NodeRow } from './NodeRow'
 
 const STATE: Record<WizardState, { mark: string; cls: string; label: string }> = {
@@ -84,7 +84,7 @@ export function LabDetail({ lab, onChanged }: { lab: Lab; onChanged: () => void 
         <h1>{lab.name}</h1>
         {lab.description && <p className="muted">{lab.description}</p>}
       </header>
-      {lab.kind === 'demo' && <DemoLabPanel />}
+      {lab.kind === 'demo' && <DemoLabPanel hypervisor={demoKind(lab)} />}
       <h2 className="section">Nodes</h2>
       {lab.nodes.length === 0 && <p className="empty">No nodes yet. Add the lab's machines below; MigLab reaches them over SSH.</p>}
       <div className="grid">

@@ -22,6 +22,7 @@ const EXPERIMENT_FIELDS: FieldLabels = {
   'params.probeIntervalMs': 'Probe interval (ms)',
   'params.tls': 'Encrypt the migration stream',
   'params.reuseGuest': 'Keep the guest between runs',
+  'params.migrationNetwork': 'Migration network',
   params: 'Parameters',
 }
 
@@ -49,6 +50,8 @@ export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { la
   const [to, setTo] = useState(preset.to ?? lab.nodes[1]?.name ?? '')
   const vms = useCall('vms.list', { labId })
   const caps = useCall('migration.capabilities', { labId })
+  // Shown only when the lab's driver says it can choose the network.
+  const nets = useCall('migration.networks', { labId })
   const [vm, setVm] = useState(preset.vm ?? (lab.kind === 'demo' ? 'guest' : ''))
   const [strategies, setStrategies] = useState<StrategyId[]>(preset.strategies ?? ['precopy'])
   const pw = preset.workloads
@@ -70,6 +73,7 @@ export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { la
   })
   const [tls, setTls] = useState(pp.tls === true)
   const [reuseGuest, setReuseGuest] = useState(pp.reuseGuest === true)
+  const [network, setNetwork] = useState(str(pp.migrationNetwork, ''))
 
   const toggle = (id: StrategyId) => setStrategies(strategies.includes(id) ? strategies.filter((s) => s !== id) : [...strategies, id])
   // Only what is shown ticked runs: a strategy the driver cannot do (or not yet known) is never sent.
@@ -93,6 +97,7 @@ export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { la
         probeIntervalMs: num(p.probeIntervalMs),
         tls: tls || undefined,
         reuseGuest: reuseGuest || undefined,
+        migrationNetwork: nets.data?.supported && network ? network : undefined,
       }).filter(([, v]) => v !== undefined),
     )
     onStart({ labId, vm, from, to, strategies: chosen, workloads, repetitions: reps, params })
@@ -202,6 +207,20 @@ export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { la
             Probe interval (ms)
             <input value={p.probeIntervalMs} onChange={(e) => setP({ ...p, probeIntervalMs: e.target.value })} inputMode="decimal" />
           </label>
+          {nets.data?.supported && (
+            <label>
+              Migration network
+              <select value={network} onChange={(e) => setNetwork(e.target.value)}>
+                <option value="">The hypervisor's default (management network)</option>
+                {nets.data.networks.map((n) => (
+                  <option key={n.uuid} value={n.uuid}>
+                    {n.name}
+                    {n.bridge ? ` (${n.bridge})` : ''}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
         </div>
         <div className="choices">
           <label className="choice">
@@ -211,6 +230,7 @@ export function ExperimentForm({ labs, busy, error, onStart, preset = {} }: { la
             <input type="checkbox" checked={reuseGuest} onChange={(e) => setReuseGuest(e.target.checked)} /> Keep the guest between runs (no reboot when its definition is unchanged; runs then alternate direction)
           </label>
         </div>
+        {nets.error && <ErrorBox error={nets.error} />}
       </details>
       <div className="row">
         <label className="narrow">

@@ -56,6 +56,8 @@ export function LiveRuns({ job, labId }: { job: JobInfo; labId: number }) {
   const sent = last(roleSeries(live?.samples, 'sent'))
   const remaining = last(roleSeries(live?.samples, 'remaining'))
   const total = last(roleSeries(live?.samples, 'ram'))
+  // Drivers that report no bytes (xapi) report how far their task is, in %.
+  const progress = last(roleSeries(live?.samples, 'progress'))
   return (
     <div className="live">
       {live && (
@@ -63,6 +65,15 @@ export function LiveRuns({ job, labId }: { job: JobInfo; labId: number }) {
           <h3>
             Run #{live.id}: {live.strategy}, {live.workload}
           </h3>
+          {progress !== undefined && (
+            <div className="meter" aria-label="Progress">
+              <span>Progress</span>
+              <div className="bar">
+                <div className="fill" style={{ width: `${Math.min(100, progress)}%` }} />
+              </div>
+              <span>{Math.round(progress)} %</span>
+            </div>
+          )}
           <Meter label="Sent" bytes={sent} total={total} />
           <Meter label="Remaining" bytes={remaining} total={total} warn />
           <p className="live-numbers">

@@ -11,10 +11,10 @@ export function FirstRun({ onOpenLabs }: { onOpenLabs: () => void }) {
   const api = useApi()
   const [job, setJob] = useState<JobInfo>()
   const [error, setError] = useState<ApiError>()
-  const createDemo = async () => {
+  const createDemo = async (hypervisor?: 'xen') => {
     try {
       setError(undefined)
-      setJob(await api.call('demo.up', {}))
+      setJob(await api.call('demo.up', hypervisor ? { hypervisor } : {}))
     } catch (err) {
       setError(asApiError(err))
     }
@@ -37,13 +37,18 @@ export function FirstRun({ onOpenLabs }: { onOpenLabs: () => void }) {
           <button className="primary" onClick={() => void createDemo()} disabled={job?.status === 'running'}>
             Create demo lab
           </button>
+          <button onClick={() => void createDemo('xen')} disabled={job?.status === 'running'}>
+            Create Xen demo lab
+          </button>
           <button onClick={onOpenLabs}>Add my lab</button>
         </div>
         {error && <ErrorBox error={error} />}
         {job && <JobProgress key={job.id} job={job} onDone={finished} />}
         <p className="muted small">
           The demo lab builds two lab nodes on this Linux machine (network namespaces with their own SSH servers and a QEMU
-          guest), so you can learn MigLab without hardware.
+          guest), so you can learn MigLab without hardware. The Xen demo lab boots two real Xen 4.17 hosts as QEMU guests
+          instead and migrates with <code>xl</code>, as the thesis's testbed did (its dom0 image is built once, ~2 min; it
+          needs ~5 GB RAM while up).
         </p>
       </section>
       <section className="card">

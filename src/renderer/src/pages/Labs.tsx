@@ -3,7 +3,7 @@ import { HYPERVISOR_NAMES, HYPERVISOR_NOTES, hypervisorKinds, type HypervisorKin
 import type { ApiError } from '../../../shared/errors'
 import { asApiError, useApi, useCall } from '../api'
 import { ErrorBox } from '../ErrorBox'
-import { DemoLabPanel } from '../labs/DemoLabPanel'
+import { DemoLabPanel, demoKind } from '../labs/DemoLabPanel'
 import { LabDetail } from '../labs/LabDetail'
 import { navigate, param } from '../nav'
 
@@ -76,8 +76,8 @@ export function LabsPage() {
           </article>
         ))}
       </section>
-      {labs.data && !labs.data.some((l) => l.kind === 'demo' && l.hypervisor === 'qemu') && <DemoLabPanel />}
-      {labs.data && !labs.data.some((l) => l.kind === 'demo' && l.hypervisor === 'xl') && <DemoLabPanel hypervisor="xen" />}
+      {labs.data && !labs.data.some((l) => l.kind === 'demo' && demoKind(l) === 'qemu') && <DemoLabPanel />}
+      {labs.data && !labs.data.some((l) => l.kind === 'demo' && demoKind(l) === 'xen') && <DemoLabPanel hypervisor="xen" />}
       <form className="card form" onSubmit={(e) => void create(e)} aria-label="Add a lab">
         <h2>Add a lab</h2>
         <label>

@@ -1,11 +1,11 @@
 import { useEffect, useMemo, useState } from 'react'
-import type { GroupMetric, RunFilter } from '../../../shared/contract/history'
+import type { GroupMetric, MetricGroup, RunFilter } from '../../../shared/contract/history'
 import type { RunDetail } from '../../../shared/contract/migration'
 import { useApi, useCall } from '../api'
 import { BarChart } from '../charts/BarChart'
 import { BoxChart } from '../charts/BoxChart'
 import { ErrorBox } from '../ErrorBox'
-import { HEADLINE_METRICS, metricDef } from '../../../shared/metrics'
+import { HEADLINE_METRICS, metricDef, type DriverKind } from '../../../shared/metrics'
 import { METRIC_LABELS } from './format'
 
 const COLORS = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#dc2626', '#0891b2', '#4b5563']
@@ -25,7 +25,30 @@ const FIELDS = [
   { id: 'workloadClass', label: 'guest (idle / busy)' },
   { id: 'vm', label: 'VM' },
   { id: 'lab', label: 'lab' },
+  { id: 'driver', label: 'hypervisor driver' },
 ]
+
+/** Why a group has no value for a metric: the registry's reason for its driver, else that none of its runs measured it. */
+export function absentWhy(key: string, group: MetricGroup): string {
+  const def = metricDef(key)
+  const reasons = group.drivers.flatMap((d) => (def?.absent?.[d as DriverKind] ? [`${d}: ${def.absent[d as DriverKind]}`] : []))
+  return reasons.length ? reasons.join('; ') : 'none of its runs measured it'
+}
+
+/** Under a chart: each group that has no bar in it, and why. */
+function AbsentNote({ metric, groups }: { metric: string; groups: MetricGroup[] }) {
+  const missing = groups.filter((g) => !fin(g.metrics[metric]?.mean))
+  if (!missing.length) return null
+  return (
+    <ul className="muted small absent" data-testid={`absent-${metric}`}>
+      {missing.map((g) => (
+        <li key={g.key}>
+          {g.key}: not measured ({absentWhy(metric, g)})
+        </li>
+      ))}
+    </ul>
+  )
+}
 
 /** How much less downtime (each of the three) and data than the baseline, for idle and busy guests. */
 function ThesisView({ filter }: { filter: RunFilter }) {
@@ -79,6 +102,8 @@ export function Compare({ filter }: { filter: RunFilter }) {
   const api = useApi()
   const facets = useCall('runs.facets', {})
   const [groupBy, setGroupBy] = useState<string[]>(['strategy', 'workload'])
+  // Until the user picks a grouping, runs of different hypervisors are never pooled into one group.
+  const [picked, setPicked] = useState(false)
   const [baseline, setBaseline] = useState<string>()
   const [diffOnly, setDiffOnly] = useState(true)
   const [tab, setTab] = useState<'groups' | 'thesis'>('groups')
@@ -101,14 +126,19 @@ export function Compare({ filter }: { filter: RunFilter }) {
 
   const fields = [...FIELDS, ...(facets.data?.paramKeys ?? []).map((k) => ({ id: `param:${k}`, label: `parameter ${k}` }))]
   const c = grouped.data
+  useEffect(() => {
+    if (!picked && !groupBy.includes('driver') && c?.groups.some((g) => g.drivers.length > 1)) setGroupBy(['driver', ...groupBy].slice(0, 4))
+  }, [c, picked, groupBy])
   const metricKeys = c ? [...new Set(c.groups.flatMap((g) => Object.keys(g.metrics)))].sort((a, b) => Number(!METRIC_LABELS[a]) - Number(!METRIC_LABELS[b]) || a.localeCompare(b)) : []
-  // Many groups: charts label bars 1…n, the legend above names them.
-  const short = (key: string, i: number) => (c && c.groups.length > 3 ? String(i + 1) : key)
+  // Many groups or long names (a custom command): charts label bars 1…n, the legend above names them.
+  const numbered = !!c && (c.groups.length > 3 || c.groups.some((g) => g.key.length > 28))
+  const short = (key: string, i: number) => (numbered ? String(i + 1) : key)
   const setField = (i: number, v: string) => {
     const next = [...groupBy]
     if (v) next[i] = v
     else next.splice(i, 1)
     setBaseline(undefined)
+    setPicked(true)
     setGroupBy([...new Set(next)])
   }
 
@@ -163,7 +193,7 @@ export function Compare({ filter }: { filter: RunFilter }) {
                   </label>
                 ))}
               </div>
-              {c.groups.length > 3 && (
+              {numbered && (
                 <p className="legend small" aria-label="Groups">
                   {c.groups.map((g, i) => (
                     <span key={g.key} style={{ color: COLORS[i % COLORS.length] }}>
@@ -174,31 +204,32 @@ export function Compare({ filter }: { filter: RunFilter }) {
                 </p>
               )}
               <div className="chart-grid">
-                {CHARTS.filter((ch) => metricKeys.includes(ch.key)).map((ch) =>
-                  chart === 'boxes' ? (
-                    <BoxChart
-                      key={ch.key}
-                      title={ch.title}
-                      unit={ch.unit}
-                      boxes={c.groups.map((g, i) => {
-                        const b = g.metrics[ch.key]?.box
-                        const k = ch.scale
-                        return { label: short(g.key, i), min: (b?.min ?? NaN) * k, q1: (b?.q1 ?? NaN) * k, median: (b?.median ?? NaN) * k, q3: (b?.q3 ?? NaN) * k, max: (b?.max ?? NaN) * k, color: COLORS[i % COLORS.length] }
-                      })}
-                    />
-                  ) : (
-                  <BarChart
-                    key={ch.key}
-                    title={ch.title}
-                    unit={ch.unit}
-                    bars={c.groups.map((g, i) => {
-                      const s = g.metrics[ch.key]
-                      const k = ch.scale
-                      return { label: short(g.key, i), value: fin(s?.mean) ? s.mean * k : NaN, ci: fin(s?.ci95) ? s.ci95 * k : 0, color: COLORS[i % COLORS.length] }
-                    })}
-                  />
-                  ),
-                )}
+                {CHARTS.filter((ch) => metricKeys.includes(ch.key)).map((ch) => (
+                  <div key={ch.key}>
+                    {chart === 'boxes' ? (
+                      <BoxChart
+                        title={ch.title}
+                        unit={ch.unit}
+                        boxes={c.groups.map((g, i) => {
+                          const b = g.metrics[ch.key]?.box
+                          const k = ch.scale
+                          return { label: short(g.key, i), min: (b?.min ?? NaN) * k, q1: (b?.q1 ?? NaN) * k, median: (b?.median ?? NaN) * k, q3: (b?.q3 ?? NaN) * k, max: (b?.max ?? NaN) * k, color: COLORS[i % COLORS.length] }
+                        })}
+                      />
+                    ) : (
+                      <BarChart
+                        title={ch.title}
+                        unit={ch.unit}
+                        bars={c.groups.map((g, i) => {
+                          const s = g.metrics[ch.key]
+                          const k = ch.scale
+                          return { label: short(g.key, i), value: fin(s?.mean) ? s.mean * k : NaN, ci: fin(s?.ci95) ? s.ci95 * k : 0, color: COLORS[i % COLORS.length] }
+                        })}
+                      />
+                    )}
+                    <AbsentNote metric={ch.key} groups={c.groups} />
+                  </div>
+                ))}
               </div>
               <table className="table compact" aria-label="Statistics">
                 <thead>
@@ -221,7 +252,7 @@ export function Compare({ filter }: { filter: RunFilter }) {
                         const sc = (v: number) => (fin(v) ? v * k2 : v)
                         const s = raw && { ...raw, mean: sc(raw.mean), sd: sc(raw.sd), ci95: sc(raw.ci95) }
                         return (
-                          <td key={g.key}>
+                          <td key={g.key} title={s ? undefined : `not measured: ${absentWhy(k, g)}`}>
                             {s ? (fin(s.ci95) ? `${fmt(s.mean)} ± ${fmt(s.ci95)}` : fmt(s.mean)) : '—'}
                             {s && <span className="muted small"> sd {fmt(s.sd)}, n {s.n}</span>}
                             {s?.change && <span className={s.change.pct < 0 ? 'delta down' : 'delta up'}> {pct(s.change)}</span>}

@@ -1,9 +1,10 @@
 import { useMemo } from 'react'
 import type { RunDetail } from '../../../shared/contract/migration'
-import { GAP_PARTS, metricDef, roleKey, roleSeries, seriesDef, type SeriesRole } from '../../../shared/metrics'
+import { DATA_SENT_KEYS, GAP_PARTS, metricDef, PHASE_EVENT, roleKey, roleSeries, seriesDef, type SeriesRole } from '../../../shared/metrics'
 import { TimeChart, type Band, type Line, type Marker } from '../charts/TimeChart'
 import { ErrorBox } from '../ErrorBox'
 import { GAP_COLORS, GapBreakdown } from './GapBreakdown'
+import { PhaseTimeline } from './PhaseTimeline'
 import { DOWNTIMES, METRIC_LABELS, mib, ms, summaryLines } from './format'
 
 const MiB = (points: [number, number][]) => points.map(([t, v]) => [t, v / 1048576] as [number, number])
@@ -13,12 +14,18 @@ const WIRE_SERIES = ['wire.source', 'wire.destination']
 const DRAWN_ROLES: SeriesRole[] = ['sent', 'remaining', 'dirty_rate', 'bandwidth', 'ram', 'pass']
 const label = (run: RunDetail, role: SeriesRole, unit: string) => `${seriesDef(roleKey(run.samples, role) ?? '')?.label ?? role} (${unit})`
 
+/** Why the run has no such figure, as its driver or the runner said ('unmeasured' events). */
+const unmeasuredOf = (run: RunDetail): Record<string, string> => Object.assign({}, ...run.events.filter((e) => e.kind === 'unmeasured').map((e) => e.data)) as Record<string, string>
+
 /** One run: the log lines, the three downtimes side by side, the timeline charts, every metric. */
 export function RunView({ run }: { run: RunDetail }) {
   const m = run.metrics
+  const unmeasured = useMemo(() => unmeasuredOf(run), [run])
+  const sentKey = DATA_SENT_KEYS.find((k) => m[k] !== undefined)
   const timeline = useMemo(() => {
+    const sent = roleSeries(run.samples, 'sent')
     const lines: Line[] = [
-      { label: label(run, 'sent', 'MiB'), points: MiB(roleSeries(run.samples, 'sent')), color: '#2563eb' },
+      { label: label(run, 'sent', 'MiB'), points: MiB(sent), color: '#2563eb' },
       { label: label(run, 'remaining', 'MiB'), points: MiB(roleSeries(run.samples, 'remaining')), color: '#f59e0b' },
       { label: label(run, 'dirty_rate', 'pages/s'), points: roleSeries(run.samples, 'dirty_rate'), color: '#dc2626', axis: 'right' },
     ]
@@ -30,10 +37,11 @@ export function RunView({ run }: { run: RunDetail }) {
         color: e.kind === 'MIGRATION_PASS' ? '#94a3b8' : '#dc2626',
       }))
     // The migration itself: from the first hypervisor sample to the last, with a margin for the markers.
-    const sent = roleSeries(run.samples, 'sent')
     const span = sent.length ? sent[sent.length - 1][0] - sent[0][0] : 0
     const focus: [number, number] | undefined = sent.length ? [sent[0][0] - Math.max(50, span * 0.1), sent[sent.length - 1][0] + Math.max(50, span * 0.1)] : undefined
-    return { lines, markers, focus }
+    // A hypervisor that streams no byte counts but announces its phases (xl) is drawn by its phases instead.
+    const phased = !sent.length && run.events.some((e) => e.kind === PHASE_EVENT)
+    return { lines, markers, focus, phased }
   }, [run])
   const probe = useMemo(() => {
     const lines: Line[] = [{ label: 'probe RTT (ms)', points: run.samples['probe.rtt_ms'] ?? [], color: '#059669', dots: true }]
@@ -73,25 +81,30 @@ export function RunView({ run }: { run: RunDetail }) {
           <div key={d.key} className="downtime" data-testid={`metric-${d.key}`}>
             <span className="value">{ms(m[d.key])}</span>
             <span className="label">{d.label}</span>
-            <span className="muted small">{d.source}</span>
+            <span className="muted small">{m[d.key] === undefined && unmeasured[d.key] ? `not measured: ${unmeasured[d.key]}` : d.source}</span>
           </div>
         ))}
-        <div className="downtime" data-testid="metric-transferred_bytes">
-          <span className="value">{m.transferred_bytes !== undefined ? mib(m.transferred_bytes) : '—'}</span>
+        <div className="downtime" data-testid="data-sent" data-source={sentKey}>
+          <span className="value">{sentKey ? mib(m[sentKey]) : '—'}</span>
           <span className="label">Data sent</span>
-          <span className="muted small">hypervisor counter; NIC: {m.src_tx_bytes !== undefined ? mib(m.src_tx_bytes) : '—'}</span>
+          <span className="muted small">
+            {sentKey === 'transferred_bytes'
+              ? `hypervisor counter; source NIC: ${m.src_tx_bytes !== undefined ? mib(m.src_tx_bytes) : '—'}`
+              : `source NIC counter${unmeasured.transferred_bytes ? ` (${unmeasured.transferred_bytes})` : ''}`}
+          </span>
         </div>
         <div className="downtime">
           <span className="value">{ms(m.total_ms)}</span>
           <span className="label">Total time</span>
-          <span className="muted small">{m.passes ?? '—'} passes</span>
+          <span className="muted small">{m.passes !== undefined ? `${m.passes} passes` : unmeasured.passes ?? 'passes not measured'}</span>
         </div>
       </div>
-      <TimeChart title="Migration timeline" left="MiB" right="dirty pages/s" {...timeline} />
+      <PhaseTimeline run={run} />
+      {!timeline.phased && <TimeChart title="Migration timeline" left="MiB" right="dirty pages/s" lines={timeline.lines} markers={timeline.markers} focus={timeline.focus} />}
       <TimeChart title="What a client saw (UDP probe round trips)" left="RTT ms" {...probe} focus={undefined} />
       <GapBreakdown run={run} />
       {probe.focus && <TimeChart title="The switchover up close (the gap in its parts)" left="RTT ms" {...probe} />}
-      <TimeChart title="Migration bandwidth" left="Mbit/s" lines={bandwidth} markers={timeline.markers} focus={timeline.focus} />
+      {!timeline.phased && <TimeChart title="Migration bandwidth" left="Mbit/s" lines={bandwidth} markers={timeline.markers} focus={timeline.focus} />}
       {others.map((o) => (
         <TimeChart key={o.key} title={o.key} left={o.key.split('.').pop() ?? ''} lines={o.lines} markers={probe.markers} />
       ))}

@@ -1,5 +1,5 @@
 import type { RunDetail } from '../../../shared/contract/migration'
-import { DOWNTIME_KEYS, metricDef, METRICS, roleSeries, type Unit } from '../../../shared/metrics'
+import { DOWNTIME_KEYS, metricDef, METRICS, PHASE_EVENT, roleSeries, type Unit } from '../../../shared/metrics'
 
 export const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`
 export const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v * 10) / 10} ms`)
@@ -32,9 +32,16 @@ export function summaryLines(run: RunDetail): string[] {
       lines.push(`  ${ms(transferred[i][0])}: pass ${pass}, ${mib(transferred[i][1])}${of} sent${speed}`)
     }
   }
+  // The hypervisor's phases as it announced them (xl migrate's lines), stamped as they arrived.
+  for (const e of run.events.filter((x) => x.kind === PHASE_EVENT)) lines.push(`  ${ms(e.tMs)}: ${String(e.data.label ?? e.data.phase)}`)
   if (run.status === 'succeeded') {
     // A figure the driver does not measure is named as such, never printed as 0.
-    const sent = m.transferred_bytes !== undefined ? `${mib(m.transferred_bytes)} sent` : 'data sent not reported by the hypervisor'
+    const sent =
+      m.transferred_bytes !== undefined
+        ? `${mib(m.transferred_bytes)} sent`
+        : m.src_tx_bytes !== undefined
+          ? `${mib(m.src_tx_bytes)} sent by the source NIC (the hypervisor reports no byte count)`
+          : 'data sent not reported by the hypervisor'
     const passCount = m.passes !== undefined ? `, ${m.passes} passes` : ''
     lines.push(`migration finished successfully: ${sent} in ${ms(m.total_ms)}${passCount}`)
     lines.push(DOWNTIMES.map((d) => `${d.label} ${ms(m[d.key])}`).join(' · '))
