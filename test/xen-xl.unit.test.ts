@@ -2,6 +2,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { domainConfig } from '../src/main/hypervisors/xen-xl/domain-config'
+import { XlDriver } from '../src/main/hypervisors/xen-xl/driver'
+import { migrationParams } from '../src/shared/contract/migration'
 import { baseName, lineSplitter, parseXlList, phaseFigures, phaseOf, type XlPhase } from '../src/main/hypervisors/xen-xl/xl-parse'
 import { debianMirror, parseDeb822, parseOneLine } from '../src/main/lab/xen/apt-mirror'
 import { hostQemuArgv, XEN_ARGS } from '../src/main/lab/xen/host'
@@ -77,6 +79,17 @@ describe('domain config MigLab writes', () => {
     expect(() => domainConfig({ ...spec, name: 'x"; rm -rf /' })).toThrow(/cannot name a Xen domain/)
     expect(() => domainConfig({ ...spec, append: 'a" b' })).toThrow(/quotes/)
     expect(() => domainConfig({ ...spec, name: 'g--incoming' })).toThrow(/incoming/)
+    expect(() => domainConfig({ ...spec, disk: "/mnt/x',target=/etc/shadow" })).toThrow(/disk path/)
+  })
+
+  it('a run with a shared disk folder gives the guest a raw disk there as xvda, the same path on every node; without one, none', () => {
+    const run = (params: object) => ({ strategy: 'precopy' as const, workload: { kind: 'idle' as const }, params: migrationParams.parse(params) })
+    const withDisk = new XlDriver().definition(spec, run({ sharedDiskDir: '/mnt/miglab/' }))
+    expect(withDisk.disk).toBe('/mnt/miglab/miglab-disks/guest.img')
+    expect(domainConfig(withDisk).split('\n')).toContain(`disk = [ 'format=raw,vdev=xvda,access=rw,target=/mnt/miglab/miglab-disks/guest.img' ]`)
+    const without = new XlDriver().definition(withDisk, run({}))
+    expect(without.disk).toBeUndefined()
+    expect(domainConfig(without)).not.toMatch(/^disk/m)
   })
 })
 

@@ -54,6 +54,7 @@ interface RunOptions {
   postcopyAfterPasses?: string
   sharedDir?: string
   nodeMemoryDir?: string
+  sharedDiskDir?: string
   probeInterval?: string
   json?: boolean
 }
@@ -124,6 +125,7 @@ async function run(o: RunOptions, command: Command): Promise<void> {
         postcopyAfterPasses: numberFlag('--postcopy-after-passes', o.postcopyAfterPasses),
         sharedMemoryDir: o.sharedDir,
         nodeMemoryDir: o.nodeMemoryDir,
+        sharedDiskDir: o.sharedDiskDir,
         probeIntervalMs: numberFlag('--probe-interval', o.probeInterval),
       }).filter(([, v]) => v !== undefined),
     )
@@ -171,6 +173,7 @@ export function registerRunCommands(program: Command): void {
     .option('--postcopy-after-passes <n>', 'switch to post-copy after this many passes')
     .option('--shared-dir <path>', 'folder both nodes share as memory, for dsm (demo lab: /dev/shm)')
     .option('--node-memory-dir <path>', "each node's own memory for guest RAM, for dsm-runtime (default /dev/shm; demo lab: its per-node tmpfs)")
+    .option('--shared-disk-dir <path>', 'folder every node mounts at the same path (NFS wizard: /mnt/miglab): the guest gets a raw disk there (xl)')
     .option('--probe-interval <ms>', 'UDP probe interval (default 1)')
     .option('--json', 'machine-readable output')
     .action(run)

@@ -21,6 +21,7 @@ const FLAGS: Record<string, string> = {
   'params.postcopyAfterPasses': '--postcopy-after-passes',
   'params.sharedMemoryDir': '--shared-dir',
   'params.nodeMemoryDir': '--node-memory-dir',
+  'params.sharedDiskDir': '--shared-disk-dir',
   'params.probeIntervalMs': '--probe-interval',
   params: '--postcopy-after-ms/--postcopy-after-passes',
   nodes: '--nodes',

@@ -15,6 +15,8 @@ export interface VmSpec {
   sharedMemoryPath?: string
   /** Guest RAM lives in this file in the node's own memory; the DSM runtime replicates it to the destination's. */
   localMemoryPath?: string
+  /** A raw disk file (the guest's first disk) that every node sees at this path: shared storage, so a migration moves no disk. */
+  disk?: string
   /** Text the guest prints on its serial console once its workload runs. */
   readyMarker?: string
   /** Where the guest answers UDP echo (the probe's target). */

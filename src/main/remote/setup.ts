@@ -150,6 +150,30 @@ export const writeFileFromStdin = (path: string): RemoteCommand => cmd('sh', '-c
 export const mkdirP = (path: string): RemoteCommand => cmd('mkdir', '-p', '--', path)
 export const exportfsReload = (): RemoteCommand => cmd('exportfs', '-ra')
 export const exportfsList = (): RemoteCommand => cmd('exportfs', '-v')
+/** Exit 0 when kernel nfsd has threads running and rpc.mountd (which answers its export look-ups) runs. */
+export const kernelNfsdRunning = (): RemoteCommand =>
+  cmd('sh', '-c', 'n=$(cat /proc/fs/nfsd/threads 2>/dev/null); [ "${n:-0}" -gt 0 ] && pgrep -x rpc.mountd >/dev/null')
+
+/**
+ * Starts kernel nfsd unless it runs: through systemd where PID 1 is systemd; else (a host without an
+ * init system that starts it, the Xen lab's dom0) the pieces nfs-kernel-server's unit would start:
+ * the nfsd file system, rpcbind, rpc.mountd, then the threads. The NFSv4 grace period drops to its
+ * 10 s minimum first: a lab server has no clients reclaiming state, and for the default 90 s every
+ * new open waits (the same reason MigLab's Ganesha export is graceless).
+ */
+export const kernelNfsdStart = (): RemoteCommand =>
+  cmd(
+    'sh',
+    '-c',
+    `if [ -d /run/systemd/system ]; then exec systemctl start nfs-server; fi
+n=$(cat /proc/fs/nfsd/threads 2>/dev/null); [ "\${n:-0}" -gt 0 ] && pgrep -x rpc.mountd >/dev/null && exit 0
+grep -qw nfsd /proc/filesystems || modprobe nfsd || exit 1
+mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd || exit 1
+rpcinfo -p 127.0.0.1 >/dev/null 2>&1 || rpcbind -w || exit 1
+if [ "\${n:-0}" -eq 0 ]; then echo 10 >/proc/fs/nfsd/nfsv4gracetime; echo 10 >/proc/fs/nfsd/nfsv4leasetime; fi
+pgrep -x rpc.mountd >/dev/null || rpc.mountd || exit 1
+[ "\${n:-0}" -gt 0 ] || rpc.nfsd 8`,
+  )
 /** Shell: the ganesha.nfsd pids in this shell's network namespace (a demo-lab node shares the pid space). */
 const GANESHA_HERE = 'me=$(readlink /proc/self/ns/net); for p in $(pgrep -x ganesha.nfsd); do [ "$(readlink /proc/$p/ns/net)" = "$me" ] && echo "$p"; done'
 
@@ -197,3 +221,6 @@ export const fileChecksum = (path: string): RemoteCommand =>
 export const sha256 = (path: string): RemoteCommand => cmd('sh', '-c', 'sha256sum <"$1" 2>/dev/null; true', 'sh', path)
 export const isMountpoint = (path: string): RemoteCommand => cmd('findmnt', '-n', '-o', 'SOURCE', '--', path)
 export const nfsMount = (source: string, path: string): RemoteCommand => and(mkdirP(path), cmd('mount', '-t', 'nfs', '--', source, path))
+/** Exit 0 when both paths are one directory (same device and inode): a bind mount, or the same path. */
+export const sameDirectory = (a: string, b: string): RemoteCommand => cmd('sh', '-c', 'x=$(stat -L -c %d:%i -- "$1") && y=$(stat -L -c %d:%i -- "$2") && [ "$x" = "$y" ]', 'sh', a, b)
+export const bindMount = (source: string, path: string): RemoteCommand => and(mkdirP(path), cmd('mount', '--bind', '--', source, path))

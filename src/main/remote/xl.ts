@@ -39,6 +39,13 @@ export const writeSpec = (specPath: string, specJson: string): RemoteCommand => 
 /** The definitions MigLab stored, one JSON per line. */
 export const readSpecs = (): RemoteCommand => cmd('sh', '-c', 'for f in "$1"/*.json; do [ -f "$f" ] && head -n 1 "$f"; done; true', 'sh', XL_DIR)
 
+/**
+ * The guest's raw disk: created empty (sparse, `mib` MiB) unless it exists, in `dir`'s `miglab-disks`
+ * folder. `dir` must exist already: a missing mount point would otherwise put a "shared" disk on one node only.
+ */
+export const ensureDiskFile = (dir: string, path: string, mib: number): RemoteCommand =>
+  cmd('sh', '-c', '[ -d "$1" ] || { echo "$1 is not a folder on this node (is the shared storage mounted? the NFS wizard mounts it)" >&2; exit 2; }; mkdir -p -- "$(dirname -- "$2")" && { [ -e "$2" ] || truncate -s "$3"M -- "$2"; }', 'sh', dir, path, mib)
+
 export const xlDestroy = (domain: string): RemoteCommand => cmd(XL, 'destroy', domain)
 export const xlUnpause = (domain: string): RemoteCommand => cmd(XL, 'unpause', domain)
 export const removeFiles = (...paths: string[]): RemoteCommand => cmd('rm', '-f', '--', ...paths)

@@ -1,6 +1,7 @@
 import { MigLabError } from '../../shared/errors'
 import {
   addInclude,
+  bindMount,
   commandExists,
   configIncludes,
   exportfsList,
@@ -11,11 +12,14 @@ import {
   isMountpoint,
   kernelNfsClient,
   kernelNfsd,
+  kernelNfsdRunning,
+  kernelNfsdStart,
   libnfsChecksum,
   libnfsList,
   mkdirP,
   nfsMount,
   readFileIfPresent,
+  sameDirectory,
   sha256,
   writeFileFromStdin,
   writeRandomFile,
@@ -101,9 +105,11 @@ const serverExport: Step = {
       const want = kernelExports(NFS.export, hosts)
       const have = (await ctx.exec.run(node, readFileIfPresent(NFS.exports), { timeoutMs: 10_000 })).stdout
       const live = await ctx.exec.run(node, exportfsList(), { sudo: true, timeoutMs: 10_000 })
+      const running = (await ctx.exec.run(node, kernelNfsdRunning(), { timeoutMs: 10_000 })).code === 0
       const facts = { kind, config: want }
-      if (have === want && live.code === 0 && live.stdout.includes(NFS.export)) return { kind: 'ok', found: `${node.name} exports ${NFS.export} to ${hosts.join(', ')} (kernel nfsd)`, facts }
-      return { kind: 'change', found: have ? `${NFS.exports} differs or is not loaded` : `no MigLab export on ${node.name}`, change: `write ${NFS.exports} and reload the exports`, facts }
+      if (have === want && live.code === 0 && live.stdout.includes(NFS.export) && running) return { kind: 'ok', found: `${node.name} exports ${NFS.export} to ${hosts.join(', ')} (kernel nfsd)`, facts }
+      const state = [have === want ? '' : have ? `${NFS.exports} differs or is not loaded` : `no MigLab export on ${node.name}`, running ? '' : 'kernel nfsd not running']
+      return { kind: 'change', found: state.filter(Boolean).join(', ') || `${NFS.exports} is not loaded`, change: `write ${NFS.exports}, reload the exports and start kernel nfsd where it does not run`, facts }
     }
     const want = ganeshaExport(NFS.export, hosts)
     const have = (await ctx.exec.run(node, readFileIfPresent(NFS.ganeshaExport), { timeoutMs: 10_000 })).stdout
@@ -127,6 +133,7 @@ const serverExport: Step = {
         { node, command: mkdirP(NFS.export), asRoot: true },
         { node, command: writeFileFromStdin(NFS.exports), asRoot: true, input: async () => config },
         { node, command: exportfsReload(), asRoot: true },
+        { node, command: kernelNfsdStart(), asRoot: true, timeoutMs: 60_000 },
       ]
     }
     return [
@@ -138,16 +145,29 @@ const serverExport: Step = {
   },
 }
 
+/**
+ * The server sees the share at the clients' mount path too, so a path there (a guest's disk, which
+ * `xl migrate` reopens by the same name on the destination) names one file on every node. A bind
+ * mount rather than an NFS mount of its own export: a kernel that is NFS client and nfsd at once can
+ * deadlock under memory pressure (flushing the client's dirty pages needs nfsd to allocate), and a
+ * Xen dom0 runs in little fixed memory. With libnfs clients there is no mount path to match.
+ */
+async function serverSelf(ctx: StepContext, node: NodeRef, kind: 'kernel' | 'libnfs'): Promise<Finding> {
+  if (kind !== 'kernel') return { kind: 'ok', found: `${node.name} is the NFS server` }
+  if ((await ctx.exec.run(node, sameDirectory(NFS.export, NFS.mount), { timeoutMs: 10_000 })).code === 0) return { kind: 'ok', found: `${node.name} is the NFS server; ${NFS.mount} is ${NFS.export} (bind mount)` }
+  return { kind: 'change', found: `${node.name} is the NFS server; ${NFS.mount} is not its export`, change: `bind-mount ${NFS.export} on ${NFS.mount} (the same paths on every node)` }
+}
+
 /** Each other node reaches the export: a kernel mount where the kernel has an NFS client, else user-space libnfs. */
 const client: Step = {
   id: 'client',
-  title: 'Client reaches the export',
+  title: 'Client reaches the export (the server: the export at the same path)',
   scope: 'node',
   async check(ctx, t) {
     const node = t.node!
     const srv = server(t)
-    if (node === srv) return { kind: 'ok', found: `${node.name} is the NFS server` }
     const kind = await clientKind(ctx, node)
+    if (node === srv) return serverSelf(ctx, node, kind)
     if (kind === 'kernel') {
       const src = (await ctx.exec.run(node, isMountpoint(NFS.mount), { timeoutMs: 10_000 })).stdout.trim()
       if (src === `${srv.host}:${NFS.export}`) return { kind: 'ok', found: `${NFS.mount} mounts ${src} (kernel NFS client)`, facts: { kind } }
@@ -166,6 +186,7 @@ const client: Step = {
   },
   plan(_ctx, t, finding) {
     const node = t.node!
+    if (node === server(t)) return [{ node, command: bindMount(NFS.export, NFS.mount), asRoot: true }]
     const pk = finding.facts!.packages as Finding | undefined
     const install = pk?.kind === 'change' ? [installPlan(node, pk)] : []
     if (finding.facts!.kind === 'libnfs') return install

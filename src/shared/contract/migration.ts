@@ -41,6 +41,8 @@ export const migrationParams = z
     sharedMemoryDir: z.string().min(1).max(200).optional(),
     /** Each node's own memory for guest RAM the DSM runtime replicates (a node-local tmpfs; /dev/shm when absent). */
     nodeMemoryDir: z.string().min(1).max(200).optional(),
+    /** Folder every node sees at the same path (the NFS wizard's /mnt/miglab): the guest gets a raw disk there. xl only. */
+    sharedDiskDir: z.string().min(1).max(200).optional(),
     probeIntervalMs: z.number().min(1).max(1000).default(1),
     /** Give up on one migration after this long (it is cancelled, the VM stays on the source). */
     timeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),

@@ -140,6 +140,7 @@ export class QemuDriver implements HypervisorDriver {
   }
 
   definition(base: VmSpec, run: RunRequest): VmSpec {
+    if (run.params.sharedDiskDir) throw new MigLabError('invalid_argument', 'A guest disk on shared storage (params.sharedDiskDir) is for xl guests so far; the QEMU guest runs from its initramfs.')
     return guestDefinition(base, run)
   }
 

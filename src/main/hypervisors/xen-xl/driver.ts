@@ -1,3 +1,4 @@
+import { dirname } from 'node:path/posix'
 import { strategyIds, strategyLabels, type MigrationParams, type StrategyId, type StrategySupport } from '../../../shared/contract/migration'
 import { MigLabError } from '../../../shared/errors'
 import * as vmCmd from '../../remote/vm'
@@ -5,7 +6,7 @@ import * as xl from '../../remote/xl'
 import type { HypervisorDriver, MigrateHooks, MigrationOutcome, VmInstance, VmSpec } from '../driver'
 import { guestDefinition, type RunRequest } from '../guest-definition'
 import { execOk, type NodeLink } from '../node-link'
-import { checkDomainName, configPath, domainConfig, specPath, XL_BRIDGE } from './domain-config'
+import { checkDomainName, configPath, DISK_MIB, diskPath, domainConfig, specPath, XL_BRIDGE } from './domain-config'
 import { runXlMigration } from './migrate'
 import { baseName, parseXlInfo, parseXlList, type XlDomain } from './xl-parse'
 
@@ -66,10 +67,16 @@ export class XlDriver implements HypervisorDriver {
     return perNode.flat()
   }
 
-  /** The run's workload on the guest's kernel command line (its init reads it), as for QEMU; RAM layouts xl cannot do are refused. */
+  /**
+   * The run's workload on the guest's kernel command line (its init reads it), as for QEMU; RAM
+   * layouts xl cannot do are refused. With a shared disk folder the guest gets its disk there.
+   */
   definition(base: VmSpec, run: RunRequest): VmSpec {
     if (run.strategy !== 'precopy') throw new MigLabError('strategy_unsupported', `Strategy ${run.strategy} cannot run with xl: ${UNSUPPORTED[run.strategy]}`, { strategy: run.strategy })
-    return guestDefinition(base, run)
+    const spec = guestDefinition(base, run)
+    delete spec.disk
+    if (run.params.sharedDiskDir) spec.disk = diskPath(run.params.sharedDiskDir, base.name)
+    return spec
   }
 
   async start(node: NodeLink, spec: VmSpec, opts: { signal?: AbortSignal; readyTimeoutMs?: number } = {}): Promise<VmInstance> {
@@ -77,6 +84,7 @@ export class XlDriver implements HypervisorDriver {
     const present = (await this.domains(node)).find((d) => baseName(d.name).vm === name)
     if (present) throw new MigLabError('vm_already_running', `VM "${name}" already exists on ${node.name} (${present.state}).`, { hint: 'Stop it first, or migrate it.' })
     const config = domainConfig(spec, spec.nic?.taps[node.name] ?? XL_BRIDGE)
+    if (spec.disk) await execOk(node, xl.ensureDiskFile(dirname(dirname(spec.disk)), spec.disk, DISK_MIB), `Preparing the disk of "${name}"`, { timeoutMs: XL_TIMEOUT_MS, signal: opts.signal })
     await execOk(node, xl.xlCreate(name, configPath(name), specPath(name), JSON.stringify(spec)), `Creating Xen domain "${name}"`, { stdin: config, timeoutMs: XL_TIMEOUT_MS, signal: opts.signal })
     if (spec.readyMarker) {
       const timeoutMs = opts.readyTimeoutMs ?? BOOT_TIMEOUT_MS

@@ -97,6 +97,7 @@ export class XenDriver implements HypervisorDriver {
 
   /** xapi boots the pool's own VM: MigLab cannot put a workload or a RAM layout into it. */
   definition(base: VmSpec, run: RunRequest): VmSpec {
+    if (run.params.sharedDiskDir) throw new MigLabError('invalid_argument', "A XenServer VM keeps its own disks in the pool's storage: MigLab cannot give it one (params.sharedDiskDir).")
     if (run.workload.kind !== 'idle' && run.workload.kind !== 'echo') {
       throw new MigLabError('workload_unsupported', `A XenServer VM runs its own software: MigLab cannot start the "${run.workload.kind}" workload in it.`, {
         hint: 'Start the workload inside the guest yourself and choose the idle workload.',

@@ -8,10 +8,14 @@ import { xenResourcesDir } from '../resources'
 import { debianMirror, readAptSources } from './apt-mirror'
 
 /** Bump when the build steps change in a way the inputs do not show. */
-const BUILDER_VERSION = 1
+const BUILDER_VERSION = 2
 export const DOM0_SUITE = 'bookworm'
 export const XEN_VERSION = '4.17'
-/** What dom0 needs: Xen and its xl toolstack, a kernel, sshd for MigLab and for `xl migrate` between dom0s. */
+/**
+ * What dom0 needs: Xen and its xl toolstack, a kernel, sshd for MigLab and for `xl migrate` between
+ * dom0s; kernel NFS server and client (rpcbind with them) because the lab's hosts reach no package
+ * mirror, so the NFS wizard finds them installed instead of installing them.
+ */
 export const DOM0_PACKAGES = [
   'linux-image-amd64',
   'initramfs-tools',
@@ -27,6 +31,9 @@ export const DOM0_PACKAGES = [
   'procps',
   'netbase',
   'ifupdown',
+  'nfs-kernel-server',
+  'nfs-common',
+  'rpcbind',
 ] as const
 export const DOM0_SCRIPTS = ['sysinit', 'xeninit', 'inittab', 'xl.conf', 'sshd.conf'] as const
 /** Where each script goes inside dom0, with its mode. */
@@ -153,14 +160,17 @@ export function configureSteps(i: Dom0Inputs, rootfs: string): BuildStep[] {
   ]
 }
 
-/** The domU (PV guest): dom0's own kernel and a busybox initramfs with xen-netfront and the workloads. */
+/** The domU (PV guest): dom0's own kernel and a busybox initramfs with xen-netfront, xen-blkfront (a disk when the run has one) and the workloads. */
 export function domUSteps(i: Dom0Inputs & { busybox: string }, rootfs: string, work: string, release: string): BuildStep[] {
   return [
     { kind: 'run', label: 'domU kernel', argv: ['cp', join(rootfs, 'boot', `vmlinuz-${release}`), join(rootfs, DOMU_KERNEL.slice(1))] },
     ...initramfsSteps({
       work,
       out: join(rootfs, DOMU_INITRD.slice(1)),
-      modules: [['xen-netfront', join(rootfs, 'lib/modules', release, 'kernel/drivers/net/xen-netfront.ko')]],
+      modules: [
+        ['xen-netfront', join(rootfs, 'lib/modules', release, 'kernel/drivers/net/xen-netfront.ko')],
+        ['xen-blkfront', join(rootfs, 'lib/modules', release, 'kernel/drivers/block/xen-blkfront.ko')],
+      ],
       busybox: i.busybox,
       sources: i.guestSources,
     }),
