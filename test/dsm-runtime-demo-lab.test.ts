@@ -189,8 +189,11 @@ describe.skipIf(!!demoLabSkipReason)('DSM over the network on the demo lab', () 
         // The destination's guest died right after the switchover (its QEMU exits: -no-reboot). Either
         // the source's copy was still there and resumed, or it had already been quit and nothing runs.
         console.log(JSON.stringify({ outcome }))
-        // Its console says why (seen here: `BUG: unable to handle page fault`, `Kernel panic`).
-        expect(consoleB.join('')).toMatch(/Kernel panic|BUG:|Oops|corruption|MIGLAB-DIRTY-BAD/)
+        // Its console says why when it had time to print (seen here: `BUG: unable to handle page fault`,
+        // `Kernel panic`); once (CI, 2026-11-26) it died before printing anything, so a silent console is
+        // accepted, but a console that printed must show the failure.
+        const printed = consoleB.join('')
+        if (printed.trim()) expect(printed).toMatch(/Kernel panic|BUG:|Oops|corruption|MIGLAB-DIRTY-BAD/)
         const where = await skipping.whereRunning(DEMO_VM, links)
         expect([outcome, where]).toEqual(outcome === 'after_migration_failed' ? ['after_migration_failed', [a.name]] : ['vm_state_unclear', []])
       }

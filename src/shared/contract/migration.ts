@@ -51,7 +51,7 @@ export const migrationParams = z
     /** Keep the running guest between runs when its definition is unchanged (no boot); runs then alternate direction. */
     reuseGuest: z.boolean().default(false),
     /** The network (its uuid) the memory stream goes over, for drivers that can choose (`migration.networks`); absent: the hypervisor's default. */
-    migrationNetwork: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a network uuid (xe network-list)').optional(),
+    migrationNetwork: z.string().max(36).regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a network uuid (xe network-list)').optional(),
   })
   .strict()
 export type MigrationParams = z.output<typeof migrationParams>
