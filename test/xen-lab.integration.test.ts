@@ -1,6 +1,5 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createCore, type Core } from '../src/main/core'
+import { describe, expect, it } from 'vitest'
+import type { Core } from '../src/main/core'
 import type { XlDriver } from '../src/main/hypervisors/xen-xl/driver'
 import type { XenLabUpResult } from '../src/main/lab/xen/xen-lab'
 import { XEN_VM } from '../src/main/lab/xen/xen-lab'
@@ -9,9 +8,7 @@ import { killMigrateReceive, readConsole } from '../src/main/remote/xl'
 import { pollUntil } from '../src/main/util/poll'
 import { migrationParams, type RunDetail } from '../src/shared/contract/migration'
 import { PHASE_EVENT } from '../src/shared/metrics'
-import { quiet } from './fixtures/demo-lab'
-import { liveProcessesMentioning } from './fixtures/qemu-processes'
-import { stopXenGuestEverywhere, XEN_TEST_CACHE, xenLabSkipReason } from './fixtures/xen-lab'
+import { xenLabPerFile, xenLabSkipReason } from './fixtures/xen-lab'
 import { tempDir } from './helpers'
 import { NIC_KEYS, nicFromEvents } from './fixtures/nic-events'
 
@@ -29,7 +26,6 @@ let core: Core
 let up: XenLabUpResult
 
 const xlDriver = () => core.services.drivers.xl as XlDriver
-const ourQemus = (): number[] => liveProcessesMentioning(`${PREFIX}-xen-`)
 const phasesOf = (run: RunDetail) => run.events.filter((e) => e.kind === PHASE_EVENT).map((e) => ({ phase: (e.data as { phase: string }).phase, tMs: e.tMs }))
 const firstAt = (run: RunDetail, phase: string) => phasesOf(run).find((p) => p.phase === phase)?.tMs
 
@@ -90,24 +86,10 @@ function expectXlRun(run: RunDetail, from: string, to: string): void {
 }
 
 describe.skipIf(!!reason)('the Xen demo lab: two Xen hosts, xl migrate there and back', () => {
-  beforeAll(async () => {
-    core = createCore({ dataDir, door: 'browser', xenPrefix: PREFIX, xenCacheDir: XEN_TEST_CACHE })
-    up = await core.services.xenLab.up({ subnet: SUBNET }, quiet)
-    console.log(`Xen lab up in ${(up.elapsedMs / 1000).toFixed(1)} s: dom0 image ${up.dom0Image.built ? `built in ${(up.dom0Image.buildMs / 1000).toFixed(1)} s` : 'from cache'}, hosts booted in ${(up.bootMs / 1000).toFixed(1)} s, integrity check ${(up.gate.elapsedMs / 1000).toFixed(1)} s`)
-  }, 900_000)
-
-  afterEach(async () => {
-    if (core) await stopXenGuestEverywhere(core)
-  }, 120_000)
-
-  afterAll(async () => {
-    await core?.services.xenLab.down(quiet)
-    await core?.close()
-    expect(readdirSync('/run/netns').filter((n) => n.startsWith(`${PREFIX}-`))).toEqual([])
-    expect(existsSync(`/sys/class/net/${PREFIX}0`)).toBe(false)
-    expect(ourQemus()).toEqual([])
-    rmSync(dataDir, { recursive: true, force: true })
-  }, 180_000)
+  xenLabPerFile({ dataDir, prefix: PREFIX, subnet: SUBNET }, (c, u) => {
+    core = c
+    up = u
+  })
 
   it('lab up passed the integrity gate on both hosts and pinned each dom0 host key', async () => {
     expect(up.gate.hosts.map((h) => [h.node, h.ok])).toEqual([

@@ -1,6 +1,5 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createCore, type Core } from '../src/main/core'
+import { describe, expect, it } from 'vitest'
+import type { Core } from '../src/main/core'
 import { diskPath } from '../src/main/hypervisors/xen-xl/domain-config'
 import type { XenLabUpResult } from '../src/main/lab/xen/xen-lab'
 import { XEN_VM } from '../src/main/lab/xen/xen-lab'
@@ -11,9 +10,7 @@ import { NFS, parseChecksum } from '../src/main/setup/nfs'
 import { inputs, type Method, type Results } from '../src/shared/api'
 import { migrationParams, type RunDetail } from '../src/shared/contract/migration'
 import type { SetupRunReport } from '../src/shared/contract/setup'
-import { quiet } from './fixtures/demo-lab'
-import { liveProcessesMentioning } from './fixtures/qemu-processes'
-import { stopXenGuestEverywhere, XEN_TEST_CACHE, xenLabSkipReason } from './fixtures/xen-lab'
+import { xenLabPerFile, xenLabSkipReason } from './fixtures/xen-lab'
 import { tempDir } from './helpers'
 
 // Shared storage for real: the NFS wizard on the Xen lab's two dom0s (kernel nfsd on host A, the
@@ -47,7 +44,6 @@ const runWizard = async (input: object): Promise<SetupRunReport & { ms: number }
 }
 const key = (r: SetupRunReport) => r.steps.map((s) => `${s.step}@${s.node ?? 'lab'}:${s.outcome}`)
 const link = (node: string) => core.services.xenLab.links().find((l) => l.name === node)!
-const ourQemus = (): number[] => liveProcessesMentioning(`${PREFIX}-xen-`)
 
 /** The guest's console on that dom0: the sha256 it wrote, and each read-back with the uptime it was read at. */
 async function diskLines(node: string): Promise<{ wrote?: string; reads: { sha: string; uptime: number }[] }> {
@@ -89,24 +85,10 @@ async function migrate(from: string, to: string): Promise<RunDetail> {
 }
 
 describe.skipIf(!!reason)('the Xen demo lab with shared storage: kernel NFS between the dom0s, the guest disk on it, xl migrate', () => {
-  beforeAll(async () => {
-    core = createCore({ dataDir, door: 'browser', xenPrefix: PREFIX, xenCacheDir: XEN_TEST_CACHE })
-    up = await core.services.xenLab.up({ subnet: SUBNET }, quiet)
-    console.log(`Xen lab up in ${(up.elapsedMs / 1000).toFixed(1)} s (dom0 image ${up.dom0Image.built ? `built in ${(up.dom0Image.buildMs / 1000).toFixed(1)} s` : 'from cache'})`)
-  }, 1_200_000)
-
-  afterEach(async () => {
-    if (core) await stopXenGuestEverywhere(core)
-  }, 120_000)
-
-  afterAll(async () => {
-    await core?.services.xenLab.down(quiet)
-    await core?.close()
-    expect(readdirSync('/run/netns').filter((n) => n.startsWith(`${PREFIX}-`))).toEqual([])
-    expect(existsSync(`/sys/class/net/${PREFIX}0`)).toBe(false)
-    expect(ourQemus()).toEqual([])
-    rmSync(dataDir, { recursive: true, force: true })
-  }, 180_000)
+  xenLabPerFile({ dataDir, prefix: PREFIX, subnet: SUBNET }, (c, u) => {
+    core = c
+    up = u
+  })
 
   it('NFS wizard: the dry run shows kernel nfsd, a bind mount on the server and a kernel mount on the client; apply proves the bytes cross; a second run is already done', async () => {
     const [a, b] = core.services.labs.get(up.labId)!.nodes

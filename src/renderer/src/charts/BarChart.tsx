@@ -11,7 +11,8 @@ export interface Bar {
   color: string
 }
 
-const formatValue = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2))
+/** A chart's number, as many digits as its size needs. */
+export const formatValue = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2))
 
 /** Bars with confidence whiskers on uPlot's axes: one metric across the compared groups (a group without the figure keeps its slot, marked "not measured"). */
 export function BarChart(props: { title: string; unit: string; bars: Bar[]; height?: number }) {

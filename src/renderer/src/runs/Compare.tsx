@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react'
 import type { GroupMetric, MetricGroup, RunFilter } from '../../../shared/contract/history'
 import type { RunDetail } from '../../../shared/contract/migration'
 import { useApi, useCall } from '../api'
-import { BarChart } from '../charts/BarChart'
+import { BarChart, formatValue } from '../charts/BarChart'
 import { BoxChart } from '../charts/BoxChart'
 import { ErrorBox } from '../ErrorBox'
 import { HEADLINE_METRICS, metricDef, type DriverKind } from '../../../shared/metrics'
@@ -13,7 +13,7 @@ const COLORS = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#dc2626', '#0891b2'
 const CHARTS = HEADLINE_METRICS.map((d) => (d.unit === 'bytes' ? { key: d.key, title: d.label, unit: 'MiB', scale: 1 / 1048576 } : { key: d.key, title: d.label, unit: String(d.unit), scale: 1 }))
 // A single run has no spread: its CI arrives as null (NaN in JSON).
 const fin = (v: number | null | undefined): v is number => v !== null && v !== undefined && Number.isFinite(v)
-export const fmt = (v: number | null | undefined) => (!fin(v) ? '—' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2))
+export const fmt = (v: number | null | undefined) => (!fin(v) ? '—' : formatValue(v))
 const pct = (c: GroupMetric['change']) => {
   if (!c || !fin(c.pct)) return '—'
   const sign = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(1)}`

@@ -90,7 +90,9 @@ export function RunView({ run }: { run: RunDetail }) {
           <span className="muted small">
             {sentKey === 'transferred_bytes'
               ? `hypervisor counter; source NIC: ${m.src_tx_bytes !== undefined ? mib(m.src_tx_bytes) : '—'}`
-              : `source NIC counter${unmeasured.transferred_bytes ? ` (${unmeasured.transferred_bytes})` : ''}`}
+              : sentKey
+                ? `source NIC counter${unmeasured.transferred_bytes ? ` (${unmeasured.transferred_bytes})` : ''}`
+                : `not measured${unmeasured.transferred_bytes ? `: ${unmeasured.transferred_bytes}` : ''}`}
           </span>
         </div>
         <div className="downtime">
