@@ -93,5 +93,10 @@ describe('CLI door', () => {
     expect(mine.status).toBe(1)
     // With the preset's strategies the run would get as far as the nodes; the given one is refused first.
     expect(mine.stderr).toContain('miglab: --strategy: one of')
+    // A parameter the contract refuses is named by its flag, with the contract's reason.
+    const net = miglab('run', '--lab', 'presets', '--vm', 'guest', '--from', 'a', '--to', 'b', '--migration-network', 'management')
+    expect(net.status).toBe(1)
+    expect(net.stderr).toContain('--migration-network')
+    expect(net.stderr).toContain('a network uuid (xe network-list)')
   })
 })

@@ -55,6 +55,7 @@ interface RunOptions {
   sharedDir?: string
   nodeMemoryDir?: string
   sharedDiskDir?: string
+  migrationNetwork?: string
   probeInterval?: string
   json?: boolean
 }
@@ -126,6 +127,7 @@ async function run(o: RunOptions, command: Command): Promise<void> {
         sharedMemoryDir: o.sharedDir,
         nodeMemoryDir: o.nodeMemoryDir,
         sharedDiskDir: o.sharedDiskDir,
+        migrationNetwork: o.migrationNetwork,
         probeIntervalMs: numberFlag('--probe-interval', o.probeInterval),
       }).filter(([, v]) => v !== undefined),
     )
@@ -174,6 +176,7 @@ export function registerRunCommands(program: Command): void {
     .option('--shared-dir <path>', 'folder both nodes share as memory, for dsm (demo lab: /dev/shm)')
     .option('--node-memory-dir <path>', "each node's own memory for guest RAM, for dsm-runtime (default /dev/shm; demo lab: its per-node tmpfs)")
     .option('--shared-disk-dir <path>', 'folder every node mounts at the same path (NFS wizard: /mnt/miglab): the guest gets a raw disk there (xl)')
+    .option('--migration-network <uuid>', 'network the memory stream goes over, for drivers that can choose (xe: a uuid from xe network-list)')
     .option('--probe-interval <ms>', 'UDP probe interval (default 1)')
     .option('--json', 'machine-readable output')
     .action(run)

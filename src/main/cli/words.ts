@@ -22,6 +22,7 @@ const FLAGS: Record<string, string> = {
   'params.sharedMemoryDir': '--shared-dir',
   'params.nodeMemoryDir': '--node-memory-dir',
   'params.sharedDiskDir': '--shared-disk-dir',
+  'params.migrationNetwork': '--migration-network',
   'params.probeIntervalMs': '--probe-interval',
   params: '--postcopy-after-ms/--postcopy-after-passes',
   nodes: '--nodes',
