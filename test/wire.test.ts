@@ -62,6 +62,16 @@ describe('switchover on the wire', () => {
     expect(r.metrics.gap_return_ms).toBeCloseTo(0.2, 9)
   })
 
+  it('ends the downtime at the first reply when it precedes QEMU\'s RESUME stamp (seen by 10 µs): no negative part', () => {
+    // A request delivered at 149, answered at 149.99; QEMU stamped RESUME at 150 (after the vCPUs ran).
+    const r = decompose({ source: [], destination: [[149, 1], [149.99, 2]] }, { startMs: 140, endMs: 150.05 }, { resumeMs: 150, stopMs: 143 })
+    if ('unmeasured' in r) throw new Error(r.unmeasured)
+    for (const k of GAP_PARTS) expect(r.metrics[k], k).toBeGreaterThanOrEqual(0)
+    expect(r.metrics.gap_downtime_ms).toBeCloseTo(6.99, 9)
+    expect(r.metrics.gap_warmup_ms).toBe(0)
+    expect(GAP_PARTS.reduce((a, k) => a + r.metrics[k], 0)).toBeCloseTo(10.05, 9)
+  })
+
   it('says why when the destination never saw a probe or never answered', () => {
     expect(decompose({ source: [], destination: [] }, { startMs: 0, endMs: 5 }, { resumeMs: 2 })).toEqual({ unmeasured: "no probe reached the destination's tap during the capture" })
     expect(decompose({ source: [], destination: [[3, 1]] }, { startMs: 0, endMs: 5 }, { resumeMs: 2 })).toEqual({ unmeasured: "the guest sent no reply from the destination's tap during the capture" })

@@ -69,14 +69,17 @@ export function decompose(
   if (firstReplyMs === undefined) return { unmeasured: "the guest sent no reply from the destination's tap during the capture" }
   const announceMs = after(WIRE_KIND.announce, gap.startMs)
   const lastSourceReplyMs = wire.source.filter(([t, k]) => k === WIRE_KIND.reply && t <= switchover.resumeMs).at(-1)?.[0]
+  // QEMU stamps RESUME once the vCPUs run again, so the guest's first reply may come microseconds
+  // before that stamp (seen: 10 µs): the reply proves the guest ran, and the downtime ends there.
+  const resumed = Math.min(switchover.resumeMs, firstReplyMs)
   // The network bounded the gap only if the first reply waited for a new request to arrive.
-  const converged = firstReplyMs < firstRequestMs ? switchover.resumeMs : Math.max(switchover.resumeMs, firstRequestMs)
+  const converged = firstReplyMs < firstRequestMs ? resumed : Math.max(resumed, firstRequestMs)
   // STOP splits the silence before RESUME: the source still running but not answering, then the guest running nowhere.
-  const stopped = switchover.stopMs === undefined ? undefined : Math.min(Math.max(switchover.stopMs, gap.startMs), switchover.resumeMs)
+  const stopped = switchover.stopMs === undefined ? undefined : Math.min(Math.max(switchover.stopMs, gap.startMs), resumed)
   const metrics: Record<string, number> = {
     ...(stopped !== undefined ? { gap_source_silent_ms: stopped - gap.startMs } : {}),
-    gap_downtime_ms: switchover.resumeMs - (stopped ?? gap.startMs),
-    gap_convergence_ms: converged - switchover.resumeMs,
+    gap_downtime_ms: resumed - (stopped ?? gap.startMs),
+    gap_convergence_ms: converged - resumed,
     gap_warmup_ms: firstReplyMs - converged,
     gap_return_ms: gap.endMs - firstReplyMs,
   }
