@@ -2,7 +2,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { inputs, type Method, type Results } from '../src/shared/api'
 import { createCore, type Core } from '../src/main/core'
 import { SafeStorageSecretStore } from '../src/main/doors/safe-storage-secrets'
 import type { SafeStorageLike } from '../src/main/doors/electron-types'
@@ -10,6 +9,8 @@ import { cmd } from '../src/main/remote/command'
 import { execOk } from '../src/main/ssh/exec'
 import { algorithmOf, fingerprintOf } from '../src/main/ssh/fingerprint'
 import { removeSshdDir, sshdUnavailable, startSshd, type Sshd } from './fixtures/sshd'
+import { callerOf } from './helpers'
+import { inputs } from '../src/shared/api'
 
 // MOCK: Electron's safeStorage only (the OS keychain cannot run here); the sealed file is real.
 const keychain: SafeStorageLike = {
@@ -27,8 +28,7 @@ describe.skipIf(skip !== null)(`removing or editing a node ends its connection a
   let dataDir: string
   let sealedPath: string
   let labId: number
-  const call = <M extends Method>(m: M, input: unknown): Promise<Results[M]> =>
-    (core.handlers[m] as (i: unknown) => Promise<Results[M]>)(inputs[m].parse(input))
+  const call = callerOf(() => core)
 
   beforeAll(async () => {
     sshd = await startSshd()

@@ -3,13 +3,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { inputs, type Method, type Results } from '../src/shared/api'
 import { MigLabError } from '../src/shared/errors'
 import { createCore, type Core } from '../src/main/core'
 import { cmd, pipeline } from '../src/main/remote/command'
 import { exec, execOk } from '../src/main/ssh/exec'
 import { importSshConfig } from '../src/main/ssh/ssh-config-import'
 import { removeSshdDir, sshdUnavailable, startSshd, type Sshd } from './fixtures/sshd'
+import { callerOf } from './helpers'
+import { inputs } from '../src/shared/api'
 
 describe('ssh-config import (no server)', () => {
   it('resolves hosts, expands ~, keeps ProxyJump, skips patterns and never runs Match exec', () => {
@@ -56,8 +57,7 @@ describe.skipIf(skip !== null)('nodes contract over a real sshd', () => {
   let sshd: Sshd
   let core: Core
   let dataDir: string
-  const call = <M extends Method>(m: M, input: unknown): Promise<Results[M]> =>
-    (core.handlers[m] as (i: unknown) => Promise<Results[M]>)(inputs[m].parse(input))
+  const call = callerOf(() => core)
   const fail = async (p: Promise<unknown>): Promise<MigLabError> => {
     const e = await p.then(
       () => undefined,

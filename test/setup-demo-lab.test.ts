@@ -10,11 +10,10 @@ import { mpiWizard } from '../src/main/setup/mpi'
 import { NFS } from '../src/main/setup/nfs'
 import { poolExec } from '../src/main/setup/pool-exec'
 import { SetupStepsRepo } from '../src/main/store/setup-steps'
-import { inputs, type Method, type Results } from '../src/shared/api'
 import type { SetupRunReport } from '../src/shared/contract/setup'
 import { asPingPong, pingPongPoints } from '../src/shared/pingpong'
 import { demoLabSkipReason, quiet, seedGuestCache } from './fixtures/demo-lab'
-import { tempDir } from './helpers'
+import { callerOf, runSetupJob, tempDir } from './helpers'
 
 // The MPI and NFS wizards on the real demo lab: two network-namespace nodes with their own sshd, real
 // OpenMPI between them, a real NFS-Ganesha in node 1's namespace read by libnfs from node 2.
@@ -25,13 +24,8 @@ const reason = demoLabSkipReason
 const dataDir = tempDir()
 let core: Core
 let labId: number
-const call = <M extends Method>(m: M, input: unknown): Promise<Results[M]> => (core.handlers[m] as (i: unknown) => Promise<Results[M]>)(inputs[m].parse(input))
-const runJob = async (input: unknown): Promise<SetupRunReport> => {
-  const job = await call('setup.run', input)
-  const done = await core.services.jobs.wait(job.id)
-  if (done.status !== 'succeeded') throw new Error(`job ${done.status}: ${JSON.stringify(done.error)}`)
-  return done.result as SetupRunReport
-}
+const call = callerOf(() => core)
+const runJob = (input: unknown): Promise<SetupRunReport> => runSetupJob(core, input)
 const key = (r: SetupRunReport) => r.steps.map((s) => `${s.step}@${s.node ?? 'lab'}:${s.outcome}`)
 
 /** Pids living in a node's network namespace whose command is `name`. */

@@ -2,7 +2,6 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { inputs, type Method, type Results } from '../src/shared/api'
 import type { SetupRunReport } from '../src/shared/contract/setup'
 import { MigLabError } from '../src/shared/errors'
 import type { Core } from '../src/main/core'
@@ -15,7 +14,7 @@ import type { ExecResult } from '../src/main/ssh/exec'
 import { openDb } from '../src/main/store/db'
 import { SetupStepsRepo } from '../src/main/store/setup-steps'
 import { removeSshdDir, sshdUnavailable, startSshd, type Sshd } from './fixtures/sshd'
-import { tempCore } from './helpers'
+import { callerOf, runSetupJob, tempCore } from './helpers'
 
 const node = (id: number, name: string, user = 'root'): NodeRef => ({ id, key: String(id), name, host: `10.0.0.${id}`, port: 22, user })
 
@@ -180,13 +179,8 @@ describe.skipIf(skip !== null)('QEMU wizard over a real sshd (two lab nodes on t
   let t: ReturnType<typeof tempCore>
   let core: Core
   let labId: number
-  const call = <M extends Method>(m: M, input: unknown): Promise<Results[M]> => (core.handlers[m] as (i: unknown) => Promise<Results[M]>)(inputs[m].parse(input))
-  const runJob = async (input: unknown): Promise<SetupRunReport> => {
-    const job = await call('setup.run', input)
-    const done = await core.services.jobs.wait(job.id)
-    if (done.status !== 'succeeded') throw new Error(`job ${done.status}: ${JSON.stringify(done.error)}`)
-    return done.result as SetupRunReport
-  }
+  const call = callerOf(() => core)
+  const runJob = (input: unknown): Promise<SetupRunReport> => runSetupJob(core, input)
   beforeAll(async () => {
     sshd = await startSshd()
     t = tempCore()

@@ -7,11 +7,10 @@ import { fileChecksum } from '../src/main/remote/setup'
 import { readConsole } from '../src/main/remote/xl'
 import { pollUntil } from '../src/main/util/poll'
 import { NFS, parseChecksum } from '../src/main/setup/nfs'
-import { inputs, type Method, type Results } from '../src/shared/api'
 import { migrationParams, type RunDetail } from '../src/shared/contract/migration'
 import type { SetupRunReport } from '../src/shared/contract/setup'
 import { xenLabPerFile, xenLabSkipReason } from './fixtures/xen-lab'
-import { tempDir } from './helpers'
+import { runSetupJob, tempDir } from './helpers'
 
 // Shared storage for real: the NFS wizard on the Xen lab's two dom0s (kernel nfsd on host A, the
 // kernel NFS client on host B), then a guest whose disk is a file on that share migrated A → B → A
@@ -34,13 +33,10 @@ const dataDir = tempDir()
 let core: Core
 let up: XenLabUpResult
 
-const call = <M extends Method>(m: M, input: unknown): Promise<Results[M]> => (core.handlers[m] as (i: unknown) => Promise<Results[M]>)(inputs[m].parse(input))
 const runWizard = async (input: object): Promise<SetupRunReport & { ms: number }> => {
   const t0 = Date.now()
-  const job = await call('setup.run', { labId: up.labId, wizard: 'nfs', ...input })
-  const done = await core.services.jobs.wait(job.id)
-  if (done.status !== 'succeeded') throw new Error(`job ${done.status}: ${JSON.stringify(done.error)}`)
-  return { ...(done.result as SetupRunReport), ms: Date.now() - t0 }
+  const report = await runSetupJob(core, { labId: up.labId, wizard: 'nfs', ...input })
+  return { ...report, ms: Date.now() - t0 }
 }
 const key = (r: SetupRunReport) => r.steps.map((s) => `${s.step}@${s.node ?? 'lab'}:${s.outcome}`)
 const link = (node: string) => core.services.xenLab.links().find((l) => l.name === node)!
